@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+'use strict';
+// Runs the TypeScript sources through tsx, so the CLI needs no build step.
+require('tsx/cjs');
+require('../src/cli/main.ts')
+  .main(process.argv.slice(2))
+  .then((code) => process.exit(code));

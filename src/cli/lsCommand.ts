@@ -1,0 +1,46 @@
+import { PathError } from '../errors';
+import { humanBytes, humanDate } from '../ui/format';
+import { openSource, storageFor } from './endpoints';
+import { parseLocation } from './locationUrl';
+
+/**
+ * `fileferry ls SRC`: buckets/containers when SRC names none, else the folders and objects
+ * directly below the prefix, every page.
+ */
+export async function lsCommand(src: string, options: { json: boolean; out: NodeJS.WritableStream; env: NodeJS.ProcessEnv }): Promise<number> {
+  const service = /^(s3|azblob):\/\/\/?$/i.exec(src)?.[1]?.toLowerCase() as 's3' | 'azblob' | undefined;
+  if (service) {
+    const containers = await storageFor(service, options.env).listContainers();
+    if (options.json) options.out.write(JSON.stringify({ containers }) + '\n');
+    else for (const c of containers) options.out.write(`${c.name}/\n`);
+    return 0;
+  }
+  const { source, container, key } = openSource(parseLocation(src), options.env);
+  if (key && !key.endsWith('/')) {
+    const object = await source.stat(container, key).catch(() => undefined);
+    if (!object) throw new PathError(`${src} does not exist; to list a folder, end it with "/".`, 'Check the name, or add a trailing "/".');
+    if (options.json) options.out.write(JSON.stringify({ folders: [], objects: [object] }) + '\n');
+    else options.out.write(line(object.key, object.size, object.lastModified));
+    return 0;
+  }
+  const folders: string[] = [];
+  const objects = [];
+  let token: string | undefined;
+  do {
+    const page = await source.list(container, { prefix: key, token, pageSize: 1000 });
+    folders.push(...page.folders);
+    objects.push(...page.objects);
+    token = page.nextToken;
+  } while (token);
+  if (options.json) {
+    options.out.write(JSON.stringify({ folders, objects }) + '\n');
+  } else {
+    for (const f of folders) options.out.write(`${''.padStart(10)}  ${''.padEnd(16)}  ${f}\n`);
+    for (const o of objects) options.out.write(line(o.key, o.size, o.lastModified));
+  }
+  return 0;
+}
+
+function line(key: string, size: number, modified?: Date): string {
+  return `${humanBytes(size).padStart(10)}  ${(modified ? humanDate(modified) : '').padEnd(16)}  ${key}\n`;
+}

@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { FerryError } from '../errors';
+import type { OverwritePolicy } from '../transfer/types';
+import { askPassword } from './askPassword';
+import { copyCommand } from './copyCommand';
+import { lsCommand } from './lsCommand';
+
+const USAGE = `Usage:
+  fileferry copy SRC DST [--json] [--progress] [--retries N] [--overwrite fail|replace|rename]
+                         [--identity FILE] [--host-key SHA256:…] [--known-hosts FILE]
+                         [--ca FILE] [--allow-plain-ftp] [--ssh-hash]
+  fileferry ls SRC [--json]
+
+Locations: s3://bucket/key  azblob://container/blob  file:///path
+           sftp://user@host:port/path  ftps://user@host:port/path  ftp://user@host:port/path
+           (a server path starting with /~/ is relative to the login folder)
+Secrets:   the destination password comes from FILEFERRY_DEST_PASSWORD or a prompt; an SFTP key
+           from --identity FILE (passphrase in FILEFERRY_KEY_PASSPHRASE). Never from the command line.
+`;
+
+/** Runs the CLI and returns the exit code: 0 on success, 1 on a failed command, 2 on bad usage. */
+export async function main(argv: string[], io = { out: process.stdout, err: process.stderr, env: process.env }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        progress: { type: 'boolean', default: false },
+        retries: { type: 'string', default: '3' },
+        overwrite: { type: 'string', default: 'fail' },
+        identity: { type: 'string' },
+        'host-key': { type: 'string' },
+        'known-hosts': { type: 'string' },
+        ca: { type: 'string' },
+        'allow-plain-ftp': { type: 'boolean', default: false },
+        'ssh-hash': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    io.err.write(`fileferry: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    (values.help ? io.out : io.err).write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const retries = Number(values.retries);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 100) {
+    io.err.write(`fileferry: --retries must be a whole number from 0 to 100, not ${JSON.stringify(values.retries)}.\n`);
+    return 2;
+  }
+  if (!['fail', 'replace', 'rename'].includes(values.overwrite!)) {
+    io.err.write(`fileferry: --overwrite must be fail, replace or rename, not ${JSON.stringify(values.overwrite)}.\n`);
+    return 2;
+  }
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (command === 'copy' && args.length === 2) {
+      return await copyCommand(args[0]!, args[1]!, {
+        json: values.json!,
+        progress: values.progress!,
+        retries,
+        overwrite: values.overwrite as OverwritePolicy,
+        identityFile: values.identity,
+        hostKey: values['host-key'],
+        knownHostsFile: values['known-hosts'],
+        caFile: values.ca,
+        allowPlainFtp: values['allow-plain-ftp']!,
+        sshHash: values['ssh-hash']!,
+        askPassword: (prompt) => askPassword(prompt),
+        env: io.env,
+        out: io.out,
+        err: io.err,
+        signal: controller.signal,
+      });
+    }
+    if (command === 'ls' && args.length === 1) {
+      return await lsCommand(args[0]!, { json: values.json!, out: io.out, env: io.env });
+    }
+    io.err.write(`fileferry: unknown command or wrong arguments: ${positionals.join(' ')}\n\n${USAGE}`);
+    return 2;
+  } catch (e) {
+    const error = e instanceof FerryError ? e : new FerryError('transfer', 'INTERNAL', (e as Error).message);
+    if (values.json) io.out.write(JSON.stringify({ status: 'failed', error: error.toJSON() }) + '\n');
+    else io.err.write(`fileferry: ${error.code}: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

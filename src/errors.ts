@@ -1,0 +1,128 @@
+/**
+ * Typed errors. Every failure FileFerry reports carries a stable `code` (for machines, logs and
+ * tests), a `retryable` flag (only the engine and the workflow decide to retry, and only on this
+ * flag) and a `hint` that tells the person what to do next. Messages never carry secrets.
+ */
+
+/** Stable error codes. Adding one is fine; renaming one breaks operators' scripts. */
+export type ErrorCode =
+  // permanent
+  | 'NOT_FOUND'
+  | 'ACCESS_DENIED'
+  | 'AUTH_FAILED'
+  | 'HOST_KEY_UNKNOWN'
+  | 'HOST_KEY_MISMATCH'
+  | 'TLS_CERT_INVALID'
+  | 'ALGORITHM_MISMATCH'
+  | 'DISK_FULL'
+  | 'ALREADY_EXISTS'
+  | 'SOURCE_CHANGED'
+  | 'SIZE_MISMATCH'
+  | 'CHECKSUM_MISMATCH'
+  | 'INVALID_PATH'
+  | 'INVALID_URL'
+  | 'INVALID_CONFIG'
+  | 'PLAINTEXT_NOT_ALLOWED'
+  | 'UNSUPPORTED'
+  | 'CANCELLED'
+  /** A fault FileFerry does not recognise; the log has the detail. */
+  | 'INTERNAL'
+  // transient
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'THROTTLED'
+  | 'SERVER_ERROR';
+
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['NETWORK', 'TIMEOUT', 'THROTTLED', 'SERVER_ERROR']);
+
+export type ErrorArea = 'source' | 'destination' | 'transfer' | 'path' | 'config';
+
+export interface FerryErrorOptions {
+  /** What to do next, in one sentence for a person. */
+  hint?: string;
+  /** Overrides the default derived from the code (transient codes are retryable). */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class FerryError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly hint: string;
+  readonly area: ErrorArea;
+
+  constructor(area: ErrorArea, code: ErrorCode, message: string, options: FerryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.area = area;
+    this.code = code;
+    this.retryable = options.retryable ?? TRANSIENT.has(code);
+    this.hint = options.hint ?? '';
+  }
+
+  /** The plain shape written to JSON output, cards and audit records. */
+  toJSON(): { code: ErrorCode; message: string; hint?: string; retryable: boolean } {
+    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}), retryable: this.retryable };
+  }
+}
+
+export class SourceError extends FerryError {
+  override readonly name = 'SourceError';
+  constructor(code: ErrorCode, message: string, options?: FerryErrorOptions) {
+    super('source', code, message, options);
+  }
+}
+
+export class DestinationError extends FerryError {
+  override readonly name = 'DestinationError';
+  constructor(code: ErrorCode, message: string, options?: FerryErrorOptions) {
+    super('destination', code, message, options);
+  }
+}
+
+export class TransferError extends FerryError {
+  override readonly name = 'TransferError';
+  constructor(code: ErrorCode, message: string, options?: FerryErrorOptions) {
+    super('transfer', code, message, options);
+  }
+}
+
+export class PathError extends FerryError {
+  override readonly name = 'PathError';
+  constructor(message: string, hint: string) {
+    super('path', 'INVALID_PATH', message, { hint });
+  }
+}
+
+export class ConfigError extends FerryError {
+  override readonly name = 'ConfigError';
+  constructor(message: string, hint: string, code: ErrorCode = 'INVALID_CONFIG') {
+    super('config', code, message, { hint });
+  }
+}
+
+export function isFerryError(e: unknown): e is FerryError {
+  return e instanceof FerryError;
+}
+
+/** True for the abort reasons Node and our own cancel produce. */
+export function isAbort(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'AbortError' || (e as FerryError)?.code === 'CANCELLED';
+}
+
+export function cancelled(what = 'The transfer'): TransferError {
+  return new TransferError('CANCELLED', `${what} was cancelled.`, { hint: 'Start it again when you are ready.' });
+}
+
+/**
+ * Socket-level failures that mean "the network dropped us" rather than "the server said no".
+ * Adapters map these to a retryable NETWORK error.
+ */
+const NETWORK_ERRNOS = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
+  'ENETDOWN', 'EAI_AGAIN', 'ENOTCONN', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_SOCKET_CLOSED',
+]);
+
+export function isNetworkErrno(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && NETWORK_ERRNOS.has(code);
+}

@@ -1,0 +1,264 @@
+import { FerryError, TransferError, DestinationError, cancelled, isNetworkErrno } from '../errors';
+import { canHashRemotely, type DestinationSession } from '../ports/destination';
+import type { ObjectInfo } from '../ports/storageSource';
+import { backoffDelay, sleep } from './backoff';
+import { IdleWatchdog } from './idleWatchdog';
+import { ProgressMeter } from './progressMeter';
+import { readRanges } from './rangedReader';
+import { checkRemotePath, dirname, temporaryPathFor } from './remotePath';
+import { ResumableHash } from './resumableHash';
+import { placeFinalFile } from './finalPlacement';
+import type { TransferRequest, TransferResult, TransferTuning, VerificationLevel } from './types';
+
+export const DEFAULT_TUNING: TransferTuning = {
+  partSize: 8 * 1024 * 1024,
+  readConcurrency: 4,
+  backoffBaseMs: 1000,
+  backoffMaxMs: 30_000,
+  progressIntervalMs: 1000,
+  idleTimeoutMs: 60_000,
+};
+
+/**
+ * Moves one object from a source to a destination: streamed (no local disk), written under a
+ * temporary name, verified (size always, SHA-256 against the source's and the server's checksum
+ * where they exist), then renamed into place. Transient faults are retried with backoff and the
+ * write resumes from the last byte the server holds; permanent ones fail at once. On any failure
+ * or cancel the temporary file is removed, so nothing half-written stands anywhere.
+ *
+ * Throws FerryError (never anything else) with a stable code.
+ */
+export async function runTransfer(request: TransferRequest): Promise<TransferResult> {
+  const tuning = { ...DEFAULT_TUNING, ...request.tuning };
+  const retries = request.retries ?? 3;
+  const finalPath = checkRemotePath(request.remotePath, 'destination path');
+  const signal = request.signal;
+  const started = performance.now();
+  const emit = request.onEvent ?? (() => undefined);
+
+  let attempts = 0;
+  const failAttempt = async (e: unknown): Promise<void> => {
+    const error = asFerryError(e, signal);
+    if (error.code === 'CANCELLED' || !error.retryable || attempts > retries) throw error;
+    const retryInMs = backoffDelay(attempts, tuning.backoffBaseMs, tuning.backoffMaxMs);
+    emit({ type: 'attempt-failed', attempt: attempts, code: error.code, message: error.message, retryInMs });
+    await sleep(retryInMs, signal).catch(() => { throw cancelled(); });
+  };
+
+  // The object's exact version, pinned for every ranged read that follows.
+  let object: ObjectInfo | undefined = request.object;
+  while (!object) {
+    attempts++;
+    try {
+      object = await request.source.stat(request.container, request.key, signal);
+    } catch (e) {
+      await failAttempt(e);
+    }
+  }
+  attempts = 0;
+
+  const pinned = object;
+  const temporaryPath = temporaryPathFor(finalPath);
+  const algorithms = pinned.checksums?.md5 ? ['sha256', 'md5'] : ['sha256'];
+  const hash = new ResumableHash(algorithms);
+  const meter = new ProgressMeter(pinned.size, request.onProgress, tuning.progressIntervalMs);
+  const resumedFromBytes: number[] = [];
+  let session: DestinationSession | undefined;
+  let acknowledged = 0;
+  /** Set once every byte is on the server; a later retry then only verifies and renames. */
+  let digests: Record<string, string> | undefined;
+  let result: TransferResult | undefined;
+  emit({ type: 'started', object: pinned, destination: request.destination.label, remotePath: finalPath, temporaryPath });
+
+  try {
+    for (;;) {
+      attempts++;
+      meter.attempt = attempts;
+      try {
+        if (signal?.aborted) throw cancelled();
+        session ??= await request.destination.connect(signal);
+        if (!digests) {
+          const offset = await startingOffset(session, attempts, finalPath, temporaryPath, request.overwrite, acknowledged, pinned.size);
+          if (offset > 0) {
+            resumedFromBytes.push(offset);
+            emit({ type: 'resumed', attempt: attempts, fromByte: offset });
+          }
+          await upload(session, offset);
+          digests = hash.digest();
+        }
+        const verification = await verify(session, digests);
+        const placed = await placeFinalFile(session, temporaryPath, finalPath, request.overwrite, signal);
+        emit({ type: 'renamed', from: temporaryPath, to: placed });
+        meter.set(pinned.size);
+        meter.flush();
+        result = {
+          status: 'completed',
+          bytes: pinned.size,
+          sha256: verification.sha256,
+          seconds: (performance.now() - started) / 1000,
+          attempts,
+          resumedFromBytes,
+          verification: verification.level,
+          finalPath: placed,
+        };
+        return result;
+      } catch (e) {
+        // A failed attempt's connection is suspect: drop it and reconnect on the next one.
+        await session?.close();
+        session = undefined;
+        await failAttempt(e);
+      }
+    }
+  } finally {
+    if (!result) await removeTemporary();
+    await session?.close();
+  }
+
+  async function upload(s: DestinationSession, offset: number): Promise<void> {
+    const hashFrom = hash.rewind(offset);
+    const watchdog = new IdleWatchdog(tuning.idleTimeoutMs, signal);
+    meter.set(offset);
+    meter.flush();
+    try {
+      await s.write(temporaryPath, feed(hashFrom, offset, watchdog), {
+        offset,
+        signal: watchdog.signal,
+        onAcknowledged: (n) => {
+          acknowledged = offset + n;
+          watchdog.touch();
+        },
+      });
+    } catch (e) {
+      throw watchdog.timedOut ? watchdog.timeoutError() : e;
+    } finally {
+      watchdog.stop();
+    }
+    if (hash.bytes !== pinned.size) {
+      throw new TransferError('SIZE_MISMATCH', `Read ${hash.bytes} bytes of ${pinned.key}, expected ${pinned.size}.`, {
+        hint: 'The source object may have changed; start the transfer again.',
+      });
+    }
+    acknowledged = pinned.size;
+  }
+
+  /** Source bytes from `hashFrom`: all of them feed the hash, those from `offset` on are sent. */
+  async function* feed(hashFrom: number, offset: number, watchdog: IdleWatchdog): AsyncGenerator<Buffer> {
+    let position = hashFrom;
+    const chunks = readRanges(request.source, request.container, pinned, hashFrom, pinned.size, {
+      partSize: tuning.partSize,
+      concurrency: Math.min(tuning.readConcurrency, request.source.parallelReads),
+      signal: watchdog.signal,
+    });
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      const end = position + chunk.length;
+      const out = position >= offset ? chunk : end > offset ? chunk.subarray(offset - position) : undefined;
+      position = end;
+      watchdog.touch();
+      if (out) {
+        meter.set(position);
+        yield out;
+      }
+    }
+  }
+
+  async function verify(s: DestinationSession, digests: Record<string, string>): Promise<{ sha256: string; level: VerificationLevel }> {
+    const sha256 = digests.sha256!;
+    const remote = await s.stat(temporaryPath, signal);
+    if (!remote || remote.size !== pinned.size) {
+      throw new TransferError(
+        'SIZE_MISMATCH',
+        `The server holds ${remote?.size ?? 0} bytes of ${temporaryPath}, expected ${pinned.size}.`,
+        { hint: 'The server may be out of space or truncating uploads; check it, then retry.' },
+      );
+    }
+    let sourceChecked = false;
+    const expected = pinned.checksums;
+    for (const [algorithm, value] of [['sha256', expected?.sha256], ['md5', expected?.md5]] as const) {
+      if (!value) continue;
+      if (value !== digests[algorithm]) {
+        throw new TransferError('CHECKSUM_MISMATCH', `The ${algorithm} of the bytes sent does not match the source's stored checksum for ${pinned.key}.`, {
+          hint: 'The source object may be corrupt or have changed; nothing was kept on the server.',
+        });
+      }
+      sourceChecked = true;
+    }
+    let serverChecked = false;
+    if (request.remoteHash !== false && canHashRemotely(s)) {
+      const theirs = await s.remoteSha256(temporaryPath, signal);
+      if (theirs !== undefined) {
+        if (theirs !== sha256) {
+          throw new TransferError('CHECKSUM_MISMATCH', `The server's SHA-256 of ${temporaryPath} differs from the bytes sent.`, {
+            hint: 'The upload was corrupted on the way or on the server; nothing was kept. Retry.',
+            retryable: false,
+          });
+        }
+        serverChecked = true;
+      }
+    }
+    const level: VerificationLevel = sourceChecked
+      ? serverChecked ? 'size+source-checksum+server-hash' : 'size+source-checksum'
+      : serverChecked ? 'size+server-hash' : 'size';
+    emit({ type: 'verified', level, sha256 });
+    return { sha256, level };
+  }
+
+  async function removeTemporary(): Promise<void> {
+    // Best effort: reuse the session, or open a fresh one when the failure broke it.
+    let s = session;
+    try {
+      s ??= await request.destination.connect();
+      await s.remove(temporaryPath);
+      emit({ type: 'cleaned-up', path: temporaryPath });
+    } catch {
+      // The original error matters more; a leftover temporary name is never the final name.
+    } finally {
+      if (s && s !== session) await s.close();
+    }
+  }
+}
+
+/**
+ * Where an attempt starts writing. The first attempt creates the folder, refuses early under the
+ * 'fail' policy (so a 5 TB upload does not end in "already exists"), and starts at 0. A later
+ * attempt resumes from what the server holds: for offset-capable servers no further than what it
+ * acknowledged (bytes beyond that may be holes), for append-only servers exactly its size.
+ */
+async function startingOffset(
+  session: DestinationSession,
+  attempt: number,
+  finalPath: string,
+  temporaryPath: string,
+  overwrite: TransferRequest['overwrite'],
+  acknowledged: number,
+  size: number,
+): Promise<number> {
+  if (attempt === 1) {
+    await session.ensureDir(dirname(finalPath));
+    if (overwrite === 'fail' && (await session.stat(finalPath))) {
+      throw new DestinationError('ALREADY_EXISTS', `${finalPath} already exists on the destination.`, {
+        hint: 'Choose the replace or rename overwrite policy, or another file name.',
+      });
+    }
+    return 0;
+  }
+  const held = (await session.stat(temporaryPath))?.size ?? 0;
+  const offset = session.resumeMode === 'append' ? held : Math.min(held, acknowledged);
+  return offset <= size ? offset : 0;
+}
+
+/** Every failure leaves as a FerryError; an abort from the caller always reads as CANCELLED. */
+function asFerryError(e: unknown, signal?: AbortSignal): FerryError {
+  if (signal?.aborted) return cancelled();
+  if (e instanceof FerryError) return e;
+  if (isNetworkErrno(e)) {
+    return new TransferError('NETWORK', `The connection dropped (${(e as { code: string }).code}).`, {
+      hint: 'The transfer retries; check the network if it keeps failing.',
+      cause: e,
+    });
+  }
+  return new TransferError('INTERNAL', `Unexpected failure: ${(e as Error)?.message ?? String(e)}`, {
+    hint: 'Report this with the request ID; the log has the detail.',
+    cause: e,
+  });
+}

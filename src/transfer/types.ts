@@ -1,0 +1,85 @@
+import type { Destination } from '../ports/destination';
+import type { ObjectInfo, StorageSource } from '../ports/storageSource';
+import type { ErrorCode } from '../errors';
+
+/** What to do when the final name is already taken. */
+export type OverwritePolicy = 'fail' | 'replace' | 'rename';
+
+/**
+ * How far a finished transfer was verified. Size is always checked; the others are reached when
+ * the source stores a full-object checksum and when the server can hash the file itself.
+ */
+export type VerificationLevel = 'size' | 'size+source-checksum' | 'size+server-hash' | 'size+source-checksum+server-hash';
+
+export interface TransferRequest {
+  source: StorageSource;
+  container: string;
+  key: string;
+  /** The exact version to send; stat'ed when absent. Pinning keeps a change mid-transfer from mixing versions. */
+  object?: ObjectInfo;
+  destination: Destination;
+  /** Absolute final path on the destination. Checked before any connection. */
+  remotePath: string;
+  overwrite: OverwritePolicy;
+  /** Retries after the first attempt for transient faults. Default 3. */
+  retries?: number;
+  /** Ask the server for its own SHA-256 where it can (FTP HASH/XSHA256, sha256sum over SSH). Default true. */
+  remoteHash?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: TransferProgress) => void;
+  /** Called at each step (connected, resumed, verified, renamed, …) for audit and logs. */
+  onEvent?: (event: TransferEvent) => void;
+  tuning?: Partial<TransferTuning>;
+}
+
+export interface TransferTuning {
+  /** Bytes per ranged GET. */
+  partSize: number;
+  /** Ranged GETs in flight (capped by the source's `parallelReads`). */
+  readConcurrency: number;
+  /** Base delay of the exponential backoff, ms. */
+  backoffBaseMs: number;
+  /** Longest backoff delay, ms. */
+  backoffMaxMs: number;
+  /** Least time between two progress events, ms. */
+  progressIntervalMs: number;
+  /**
+   * An attempt that moves no byte (read or acknowledged) for this long is abandoned as TIMEOUT
+   * and retried. There is deliberately no limit on total time: a 5 TB file may take a day.
+   */
+  idleTimeoutMs: number;
+}
+
+export interface TransferProgress {
+  bytes: number;
+  total: number;
+  /** 0..100 */
+  percent: number;
+  /** Bytes per second over the recent window. */
+  rate: number;
+  /** Seconds left at the current rate; undefined while unknown. */
+  etaSeconds?: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+export type TransferEvent =
+  | { type: 'started'; object: ObjectInfo; destination: string; remotePath: string; temporaryPath: string }
+  | { type: 'attempt-failed'; attempt: number; code: ErrorCode; message: string; retryInMs?: number }
+  | { type: 'resumed'; attempt: number; fromByte: number }
+  | { type: 'verified'; level: VerificationLevel; sha256: string }
+  | { type: 'renamed'; from: string; to: string }
+  | { type: 'cleaned-up'; path: string };
+
+export interface TransferResult {
+  status: 'completed';
+  bytes: number;
+  sha256: string;
+  seconds: number;
+  attempts: number;
+  /** Offsets each resume started from, in order; empty when no resume happened. */
+  resumedFromBytes: number[];
+  verification: VerificationLevel;
+  /** Where the file ended up (differs from the request under the 'rename' policy). */
+  finalPath: string;
+}

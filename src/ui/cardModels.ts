@@ -1,0 +1,194 @@
+/**
+ * The typed data model of every Adaptive Card template in cards/. The template `cards/<name>.json`
+ * is expanded with exactly `CardData[name]`. Card actions are `Action.Execute` with a `verb` from
+ * `Verb` and `data` that always carries `requestId` (except on the welcome/help cards); handlers
+ * route on the verb, never on card text. Values shown to people are pre-formatted strings here so
+ * templates stay dumb.
+ */
+
+export type Verb =
+  | 'request.new' // open a fresh request form
+  | 'request.submit' // request form submitted
+  | 'signin.continue' // local sign-in / "I have signed in" after device code
+  | 'bucket.pick' // data.container
+  | 'files.open' // data.prefix: go into a folder or back up
+  | 'files.page' // data.token / data.direction
+  | 'files.filter' // input filter
+  | 'file.pick' // data.key
+  | 'dest.submit' // destination form submitted
+  | 'dest.test' // Test connection
+  | 'dest.trustHostKey' // user confirmed an unknown SFTP host key (data.fingerprint)
+  | 'transfer.confirm'
+  | 'transfer.cancel'
+  | 'transfer.retry'
+  | 'request.status';
+
+export interface Choice {
+  title: string;
+  value: string;
+}
+
+export interface LinkedTicket {
+  number: string;
+  url: string;
+}
+
+export interface WelcomeCard {
+  userName: string;
+}
+
+export interface HelpCard {
+  commands: { command: string; description: string }[];
+}
+
+export interface RequestFormCard {
+  values: {
+    environment: string;
+    cloud: string;
+    region: string;
+    container: string;
+    key: string;
+    assignmentGroup: string;
+    priority: string;
+    justification: string;
+  };
+  /** Per-field messages; a field without an entry is valid. */
+  errors: Partial<Record<keyof RequestFormCard['values'], string>>;
+  choices: { environments: Choice[]; clouds: Choice[]; regions: Choice[]; assignmentGroups: Choice[]; priorities: Choice[] };
+}
+
+export interface TicketsCard {
+  requestId: string;
+  userTicket: LinkedTicket;
+  auditTicket: LinkedTicket;
+}
+
+export interface SignInCard {
+  requestId: string;
+  provider: string;
+  /** Local sign-in: "Continue as <userName>". */
+  userName: string;
+  /** Device authorization (real SSO): the link and code to show. */
+  verificationUrl?: string;
+  userCode?: string;
+}
+
+export interface BucketPickerCard {
+  requestId: string;
+  cloud: string;
+  region: string;
+  containers: { name: string; created: string }[];
+}
+
+export interface FilePickerCard {
+  requestId: string;
+  container: string;
+  prefix: string;
+  /** The prefix one level up, or undefined at the top. */
+  parentPrefix?: string;
+  filter: string;
+  folders: { name: string; prefix: string }[];
+  objects: { name: string; key: string; size: string; lastModified: string }[];
+  nextToken?: string;
+  hasPrevious: boolean;
+  pageNumber: number;
+}
+
+export interface DestinationFormCard {
+  requestId: string;
+  fileName: string;
+  saved: Choice[];
+  adHocAllowed: boolean;
+  plainFtpAllowed: boolean;
+  values: {
+    savedDestination: string;
+    protocol: string;
+    host: string;
+    port: string;
+    username: string;
+    remoteFolder: string;
+    overwrite: string;
+  };
+  errors: Partial<Record<keyof DestinationFormCard['values'] | 'password' | 'plainFtpConsent', string>>;
+  /** An unknown SFTP host key waiting for the user's confirmation. */
+  hostKeyPrompt?: { host: string; fingerprint: string };
+  /** Results of the last Test connection, in order. */
+  testResults?: { step: string; ok: boolean; detail: string }[];
+}
+
+export interface ConfirmCard {
+  requestId: string;
+  fileName: string;
+  source: string;
+  size: string;
+  destination: string;
+  remotePath: string;
+  overwrite: string;
+}
+
+export interface ProgressCard {
+  requestId: string;
+  fileName: string;
+  percent: number;
+  /** e.g. "412 MiB of 1.0 GiB" */
+  bytes: string;
+  rate: string;
+  eta: string;
+  attempt: number;
+}
+
+export interface CompletedCard {
+  requestId: string;
+  fileName: string;
+  userTicket: LinkedTicket;
+  auditTicket: LinkedTicket;
+  size: string;
+  duration: string;
+  rate: string;
+  sha256: string;
+  verification: string;
+  destination: string;
+}
+
+export interface FailedCard {
+  requestId: string;
+  fileName: string;
+  reason: string;
+  hint: string;
+  code: string;
+  canRetry: boolean;
+}
+
+export interface InactiveCard {
+  message: string;
+}
+
+export interface ErrorCard {
+  correlationId: string;
+  message: string;
+}
+
+export interface RequestListCard {
+  title: string;
+  requests: { requestId: string; fileName: string; state: string; updated: string; tickets: string }[];
+}
+
+export interface CardData {
+  welcome: WelcomeCard;
+  help: HelpCard;
+  requestForm: RequestFormCard;
+  tickets: TicketsCard;
+  signIn: SignInCard;
+  bucketPicker: BucketPickerCard;
+  filePicker: FilePickerCard;
+  destinationForm: DestinationFormCard;
+  confirm: ConfirmCard;
+  progress: ProgressCard;
+  completed: CompletedCard;
+  failed: FailedCard;
+  inactive: InactiveCard;
+  error: ErrorCard;
+  requestList: RequestListCard;
+}
+
+export type CardName = keyof CardData;
