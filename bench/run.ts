@@ -1,0 +1,188 @@
+/**
+ * `npm run bench`: a benchmark, not a test. Starts its own s3rver, Azurite, sshd and vsftpd on
+ * loopback, moves a 1 GiB object and prints, for S3→SFTP, S3→FTP and Azure→SFTP: MiB/s, client CPU
+ * seconds per GiB, peak RSS, and the ratio to ceilings measured in the same run:
+ *   - `curl` from s3rver piped into `ssh … 'cat > file'` (what a shell one-liner achieves),
+ *   - ssh2 `fastPut` of the same bytes from local disk (pipelined SFTP writes, no source at all),
+ *   - `curl` from s3rver piped into `curl -T -` for FTP,
+ * and rclone S3→SFTP when rclone is installed. Ratios, not seconds, are what to compare across
+ * machines. Set BENCH_MIB to change the size (default 1024).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFile, rm, chmod } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'ssh2';
+import { startS3rver, S3RVER_CREDENTIALS } from '../test/support/s3rverServer';
+import { startAzurite } from '../test/support/azuriteServer';
+import { startSshd } from '../test/support/sshdServer';
+import { startVsftpd } from '../test/support/vsftpdServer';
+import { tempDir } from '../test/support/tmp';
+import type { BenchJob } from './transferChild';
+
+const MiB = 1024 * 1024;
+const SIZE_MIB = Number(process.env.BENCH_MIB ?? 1024);
+
+interface Row {
+  name: string;
+  seconds: number;
+  bytes: number;
+  cpuSeconds?: number;
+  peakRssMiB?: number;
+}
+
+function payload(mib: number): Buffer {
+  // 64 MiB of random bytes repeated: incompressible for any window a transport might use.
+  const block = randomBytes(Math.min(mib, 64) * MiB);
+  const out = Buffer.allocUnsafe(mib * MiB);
+  for (let at = 0; at < out.length; at += block.length) block.copy(out, at);
+  return out;
+}
+
+async function timed(name: string, bytes: number, run: () => Promise<unknown>): Promise<Row> {
+  const t0 = performance.now();
+  await run();
+  return { name, bytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+function sh(command: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command.slice(0, 80)}… exited ${code}: ${err}`))));
+  });
+}
+
+function child(job: BenchJob, env: NodeJS.ProcessEnv): Promise<{ cpuSeconds: number; peakRssMiB: number; bytes: number; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'transferChild.ts'), JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`transfer child failed: ${err}`));
+      const r = JSON.parse(out.trim().split('\n').pop()!);
+      resolve({ cpuSeconds: r.cpuSeconds, peakRssMiB: r.peakRssMiB, bytes: r.result.bytes, seconds: r.result.seconds });
+    });
+  });
+}
+
+async function best<T extends { seconds: number }>(times: number, run: () => Promise<T>): Promise<T> {
+  let top: T | undefined;
+  for (let i = 0; i < times; i++) {
+    const r = await run();
+    if (!top || r.seconds < top.seconds) top = r;
+  }
+  return top!;
+}
+
+function fastPut(sshd: Awaited<ReturnType<typeof startSshd>>, local: string, remote: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = new Client();
+    c.on('ready', () =>
+      c.sftp((e, sftp) => {
+        if (e) return reject(e);
+        sftp.fastPut(local, remote, { chunkSize: 261120, concurrency: 64 }, (err) => {
+          c.end();
+          return err ? reject(err) : resolve();
+        });
+      }),
+    )
+      .on('error', reject)
+      .connect({ host: '127.0.0.1', port: sshd.port, username: sshd.user, privateKey: sshd.userKey.privateKey });
+  });
+}
+
+async function main(): Promise<void> {
+  const work = await tempDir('bench');
+  const s3 = await startS3rver();
+  const azure = await startAzurite();
+  const sshd = await startSshd();
+  const ftp = await startVsftpd({ tls: false });
+  const rows: Row[] = [];
+  try {
+    const body = payload(SIZE_MIB);
+    const small = body.subarray(0, 100 * MiB);
+    const local = join(work.path, 'payload.bin');
+    await writeFile(local, body);
+    await s3.seed('bench', 'payload.bin', body);
+    await s3.seed('bench', 'small.bin', small);
+    await azure.seed('bench', 'payload.bin', body);
+    const keyPath = join(work.path, 'id_bench');
+    await writeFile(keyPath, sshd.userKey.privateKey);
+    await chmod(keyPath, 0o600);
+    const env = { ...process.env, FTP_BENCH_PASSWORD: ftp.password };
+    delete env.AWS_CA_BUNDLE;
+    const s3Url = `${s3.endpoint}/bench/payload.bin`;
+    const sftpTarget = `${sshd.rootDir}/out.bin`;
+    const sshOpts = `-p ${sshd.port} -i ${keyPath} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
+    const netrc = join(work.path, 'netrc');
+    await writeFile(netrc, `machine 127.0.0.1 login ${ftp.user} password ${ftp.password}\n`, { mode: 0o600 });
+
+    rows.push(await best(2, () => timed('ceiling: curl | ssh cat', body.length, () => sh(`curl -sf ${s3Url} | ssh ${sshOpts} ${sshd.user}@127.0.0.1 'cat > ${sftpTarget}'`, env))));
+    rows.push(await best(2, () => timed('ceiling: ssh2 fastPut (local disk)', body.length, () => fastPut(sshd, local, sftpTarget))));
+    rows.push(await best(2, () => timed('ceiling: curl | curl -T (FTP)', body.length, () => sh(`curl -sf ${s3Url} | curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}${ftp.rootDir}/out.bin`, env))));
+    if (existsSync('/usr/bin/rclone')) {
+      const rcloneEnv = {
+        ...env,
+        RCLONE_CONFIG_SRC_TYPE: 's3', RCLONE_CONFIG_SRC_PROVIDER: 'Other', RCLONE_CONFIG_SRC_ENDPOINT: s3.endpoint,
+        RCLONE_CONFIG_SRC_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, RCLONE_CONFIG_SRC_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        RCLONE_CONFIG_DST_TYPE: 'sftp', RCLONE_CONFIG_DST_HOST: '127.0.0.1', RCLONE_CONFIG_DST_PORT: String(sshd.port),
+        RCLONE_CONFIG_DST_USER: sshd.user, RCLONE_CONFIG_DST_KEY_FILE: keyPath,
+      };
+      rows.push(await best(2, () => timed('rclone 1.60 S3→SFTP', body.length, () => sh(`rclone copyto --config /dev/null src:bench/payload.bin dst:${sftpTarget}`, rcloneEnv))));
+    }
+
+    const s3Source = { kind: 's3' as const, endpoint: s3.endpoint, ...S3RVER_CREDENTIALS };
+    const sftpDest = { kind: 'sftp' as const, port: sshd.port, username: sshd.user, privateKeyPath: keyPath, fingerprint: sshd.hostKeyFingerprint };
+    const runs: [string, BenchJob][] = [
+      ['FileFerry S3→SFTP', { source: s3Source, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: sftpTarget }],
+      ['FileFerry S3→SFTP (100 MiB)', { source: s3Source, container: 'bench', key: 'small.bin', destination: sftpDest, remotePath: sftpTarget }],
+      ['FileFerry S3→FTP', { source: s3Source, container: 'bench', key: 'payload.bin', destination: { kind: 'ftp', port: ftp.port, username: ftp.user, passwordEnv: 'FTP_BENCH_PASSWORD' }, remotePath: `${ftp.rootDir}/out.bin` }],
+      ['FileFerry Azure→SFTP', { source: { kind: 'azblob', connectionString: azure.connectionString }, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: sftpTarget }],
+    ];
+    for (const [name, job] of runs) {
+      const r = await best(2, () => child(job, env));
+      rows.push({ name, ...r });
+    }
+    report(rows);
+  } finally {
+    await Promise.allSettled([s3.stop(), azure.stop(), sshd.stop(), ftp.stop()]);
+    await rm(work.path, { recursive: true, force: true });
+  }
+}
+
+function report(rows: Row[]): void {
+  const rate = (r: Row): number => r.bytes / MiB / r.seconds;
+  const find = (prefix: string): Row | undefined => rows.find((r) => r.name.startsWith(prefix));
+  const curlSsh = find('ceiling: curl | ssh');
+  const fastPutRow = find('ceiling: ssh2 fastPut');
+  const curlFtp = find('ceiling: curl | curl');
+  const rclone = find('rclone');
+  console.log(`\nFileFerry bench — ${SIZE_MIB} MiB object, loopback, ${new Date().toISOString()}`);
+  console.log(`node ${process.version}, ${execFileSync('nproc').toString().trim()} cores\n`);
+  console.log('run'.padEnd(32) + 'MiB/s'.padStart(9) + 'CPU s/GiB'.padStart(11) + 'peak RSS'.padStart(11) + '  ratio');
+  for (const r of rows) {
+    const ceiling = r.name.includes('FTP') && !r.name.includes('SFTP') ? curlFtp : curlSsh;
+    const ratios = r.name.startsWith('FileFerry')
+      ? [`${(rate(r) / rate(ceiling!)).toFixed(2)}× ${ceiling === curlFtp ? 'curl -T' : 'curl|ssh'}`,
+         ...(ceiling === curlSsh ? [`${(rate(r) / rate(fastPutRow!)).toFixed(2)}× fastPut`] : []),
+         ...(rclone && ceiling === curlSsh ? [`${(rate(r) / rate(rclone)).toFixed(2)}× rclone`] : [])].join(', ')
+      : '';
+    const cpu = r.cpuSeconds === undefined ? '' : (r.cpuSeconds / (r.bytes / 1024 / MiB)).toFixed(2);
+    const rss = r.peakRssMiB === undefined ? '' : `${r.peakRssMiB.toFixed(0)} MiB`;
+    console.log(r.name.padEnd(32) + rate(r).toFixed(0).padStart(9) + cpu.padStart(11) + rss.padStart(11) + '  ' + ratios);
+  }
+  console.log('\nTargets: S3→SFTP ≥ 0.9× curl|ssh and ahead of rclone; FTP ≥ 0.9× curl -T; peak RSS ≤ 150 MiB and flat from 100 MiB to 1 GiB.');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+/**
+ * One measured transfer in its own process, so its peak RSS and CPU time are FileFerry's alone.
+ * Reads a JSON job from argv[2], prints one JSON line: result, cpuSeconds, peakRssMiB.
+ */
+import { S3Source } from '../src/adapters/source/s3Source';
+import { AzureBlobSource } from '../src/adapters/source/azureBlobSource';
+import { SftpDestination } from '../src/adapters/destination/sftpDestination';
+import { FtpDestination } from '../src/adapters/destination/ftpDestination';
+import { runTransfer } from '../src/transfer/engine';
+import type { StorageSource } from '../src/ports/storageSource';
+import type { Destination } from '../src/ports/destination';
+
+export interface BenchJob {
+  source: { kind: 's3'; endpoint: string; accessKeyId: string; secretAccessKey: string } | { kind: 'azblob'; connectionString: string };
+  container: string;
+  key: string;
+  destination:
+    | { kind: 'sftp'; port: number; username: string; privateKeyPath: string; fingerprint: string }
+    | { kind: 'ftp'; port: number; username: string; passwordEnv: string };
+  remotePath: string;
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2]!) as BenchJob;
+  const source: StorageSource =
+    job.source.kind === 's3'
+      ? new S3Source({ endpoint: job.source.endpoint, region: 'us-east-1', credentials: { accessKeyId: job.source.accessKeyId, secretAccessKey: job.source.secretAccessKey } })
+      : new AzureBlobSource({ connectionString: job.source.connectionString });
+  const d = job.destination;
+  const destination: Destination =
+    d.kind === 'sftp'
+      ? new SftpDestination({
+          host: '127.0.0.1',
+          port: d.port,
+          username: d.username,
+          privateKey: require('node:fs').readFileSync(d.privateKeyPath),
+          hostKey: { fingerprint: d.fingerprint },
+        })
+      : new FtpDestination({ protocol: 'ftp', host: '127.0.0.1', port: d.port, username: d.username, password: process.env[d.passwordEnv]!, allowPlaintext: true });
+  const cpuBefore = process.cpuUsage();
+  const result = await runTransfer({ source, container: job.container, key: job.key, destination, remotePath: job.remotePath, overwrite: 'replace', remoteHash: false });
+  const cpu = process.cpuUsage(cpuBefore);
+  process.stdout.write(
+    JSON.stringify({ result, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n',
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`${e?.code ?? ''} ${e?.message ?? e}\n`);
+    process.exit(1);
+  },
+);
