@@ -1,7 +1,7 @@
 
 import { mkdir, open, rename, rm, stat, link, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DestinationError, cancelled, type ErrorCode } from '../../errors';
+import { DestinationError, FerryError, cancelled, type ErrorCode } from '../../errors';
 import type { Destination, DestinationSession, RemoteStat, WriteOptions } from '../../ports/destination';
 import { checkRemotePath } from '../../transfer/remotePath';
 
@@ -69,7 +69,8 @@ class LocalSession implements DestinationSession {
       }
       await file.sync();
     } catch (e) {
-      throw e instanceof DestinationError || (e as { code?: string }).code === 'CANCELLED' ? e : mapFsError(e, path);
+      // Errors from the data (source faults, cancel) pass through; only file-system errors are mapped.
+      throw e instanceof FerryError || !(e as NodeJS.ErrnoException).syscall ? e : mapFsError(e, path);
     } finally {
       await file.close().catch(() => undefined);
     }
