@@ -42,6 +42,8 @@ export interface HelpCard {
 }
 
 export interface RequestFormCard {
+  /** The draft request this form belongs to, when the workflow has one; carried in the submit data. */
+  requestId?: string;
   values: {
     environment: string;
     cloud: string;
@@ -108,6 +110,8 @@ export interface DestinationFormCard {
     username: string;
     remoteFolder: string;
     overwrite: string;
+    /** The plain-FTP consent toggle as last submitted ('true' keeps it on when the form comes back). */
+    plainFtpConsent?: string;
   };
   errors: Partial<Record<keyof DestinationFormCard['values'] | 'password' | 'plainFtpConsent', string>>;
   /** An unknown SFTP host key waiting for the user's confirmation. */
