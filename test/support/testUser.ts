@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, chownSync } from 'node:fs';
+import { existsSync, mkdirSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * The system account the real sshd and vsftpd log the tests in as. Password checks in those servers
  * go through the system's own account database (PAM), so the harness needs a real account: a
- * system user with no login shell beyond what SFTP needs and a password that is new on every run,
- * so nothing about it is secret or reusable. Creating it needs root (as CI and this machine are).
+ * system user with a random password kept in a root-only file, so that test processes running side
+ * by side share it instead of resetting each other's. Creating it needs root (as CI is).
  */
 export const TEST_USER = 'fileferry-test';
 
@@ -38,8 +40,20 @@ export function ensureTestUser(): TestUser {
   const gid = Number(execFileSync('id', ['-g', TEST_USER]).toString().trim());
   if (!existsSync(home)) mkdirSync(home, { recursive: true });
   chownSync(home, uid, gid);
-  const password = randomBytes(12).toString('base64url');
+  const password = sharedPassword();
+  // Setting the same password again is harmless, and repairs an account whose password changed.
   execFileSync('chpasswd', [], { input: `${TEST_USER}:${password}\n` });
   cached = { name: TEST_USER, password, uid, gid, home };
   return cached;
+}
+
+/** The password every test process uses; the first to run creates it (exclusive create, mode 0600). */
+function sharedPassword(): string {
+  const file = join(tmpdir(), `${TEST_USER}.password`);
+  try {
+    writeFileSync(file, randomBytes(12).toString('base64url'), { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  return readFileSync(file, 'utf8').trim();
 }

@@ -1,0 +1,172 @@
+import { Socket } from 'node:net';
+import { Client, type ConnectConfig, type SFTPWrapper, type ServerHostKeyAlgorithm } from 'ssh2';
+import { DestinationError, cancelled, type FerryError } from '../../errors';
+import type { HostKeyGuard } from './sftpHostKeyPolicy';
+import { HandshakeLog, connectionClosed, mapConnectError, stalled } from './sftpErrors';
+
+/** What `openSftpConnection` needs; credentials stay here and are never put in a message. */
+export interface SftpConnectOptions {
+  host: string;
+  port: number;
+  username: string;
+  password?: string;
+  privateKey?: Buffer | string;
+  passphrase?: string;
+  guard: HostKeyGuard;
+  keepaliveIntervalMs: number;
+  idleTimeoutMs: number;
+  label: string;
+}
+
+/** Without limits@openssh.com, writes stay at the 32 KiB every SFTP server must accept. */
+export const FALLBACK_MAX_WRITE = 32 * 1024;
+
+/** Host key algorithms ssh2 speaks, in its default order; known_hosts types are moved to the front. */
+const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+];
+
+/** An authenticated SSH connection with its SFTP channel open. */
+export class SftpConnection {
+  /** Why the connection is no longer usable; undefined while it is. */
+  lost?: FerryError;
+  private closing = false;
+
+  constructor(
+    readonly client: Client,
+    readonly sftp: SFTPWrapper,
+    private readonly socket: Socket,
+    /** Largest write request the server accepts. */
+    readonly maxWrite: number,
+    label: string,
+  ) {
+    const onGone = (cause?: unknown): void => {
+      if (!this.lost && !this.closing) this.lost = connectionClosed(label, cause);
+    };
+    client.on('error', (e: Error & { level?: string }) => {
+      if (!this.lost && !this.closing) this.lost = mapConnectError(e, { label, username: '' });
+    });
+    client.on('close', () => onGone());
+    sftp.on('error', (e: Error) => onGone(e));
+    sftp.on('close', () => onGone());
+  }
+
+  /** Marks the connection unusable (a stalled or abandoned request) so `close()` does not wait on it. */
+  abandon(reason: FerryError): void {
+    this.lost ??= reason;
+    this.socket.destroy();
+  }
+
+  /**
+   * Ends the SFTP channel and the connection: politely when it is healthy, waiting at most
+   * `graceMs` for the server to close its side, at once when it is already broken. Never throws.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.lost || this.socket.destroyed) {
+      this.socket.destroy();
+      return;
+    }
+    const closed = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
+    const timer = setTimeout(() => this.socket.destroy(), graceMs);
+    try {
+      try { this.sftp.end(); } catch { /* already closed */ }
+      try { this.client.end(); } catch { /* already closed */ }
+      await closed;
+    } finally {
+      clearTimeout(timer);
+      this.socket.destroy();
+    }
+  }
+}
+
+/**
+ * Opens a TCP connection (TCP_NODELAY on: SFTP is request/response and Nagle would hold back the
+ * small ones), runs the SSH handshake with the host key checked by `guard` inside ssh2's
+ * `hostVerifier` (before any credential is sent), authenticates and opens the SFTP subsystem.
+ * Everything up to authentication must finish within `idleTimeoutMs`, and so must opening SFTP.
+ */
+export async function openSftpConnection(options: SftpConnectOptions, signal?: AbortSignal): Promise<SftpConnection> {
+  const { label } = options;
+  if (signal?.aborted) throw cancelled(`Connecting to ${label}`);
+  const check = await options.guard.begin();
+  const handshake = new HandshakeLog();
+  const context = { label, username: options.username, handshake };
+  const socket = new Socket();
+  socket.setNoDelay(true);
+  const client = new Client();
+  let hostKeyError: FerryError | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  return new Promise<SftpConnection>((resolve, reject) => {
+    let settled = false;
+    const finish = (error?: FerryError, connection?: SftpConnection): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        client.removeAllListeners('ready');
+        socket.destroy();
+        reject(error);
+      } else {
+        resolve(connection!);
+      }
+    };
+    const onAbort = (): void => finish(cancelled(`Connecting to ${label}`));
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    // Listeners stay for the life of the client: an 'error' without one would crash the process.
+    client.on('error', (e) => finish(hostKeyError ?? mapConnectError(e, context)));
+    client.on('close', () => finish(hostKeyError ?? connectionClosed(label)));
+    client.on('ready', () => {
+      timer = setTimeout(() => finish(stalled(label, 'Opening the SFTP channel', options.idleTimeoutMs)), options.idleTimeoutMs);
+      client.sftp((error, sftp) => {
+        if (error) return finish(mapConnectError(error, context));
+        const limits = sftp as unknown as { _maxWriteLen?: number; maxOpenHandles?: number };
+        // ssh2 sets maxOpenHandles only once the server has answered limits@openssh.com.
+        const maxWrite = limits.maxOpenHandles !== undefined && (limits._maxWriteLen ?? 0) > 0 ? limits._maxWriteLen! : FALLBACK_MAX_WRITE;
+        finish(undefined, new SftpConnection(client, sftp, socket, maxWrite, label));
+      });
+    });
+
+    const preferred = HOST_KEY_ALGORITHMS.filter((a) => check.preferredAlgorithms?.includes(a))
+      .sort((a, b) => check.preferredAlgorithms!.indexOf(a) - check.preferredAlgorithms!.indexOf(b));
+    const config: ConnectConfig = {
+      sock: socket,
+      username: options.username,
+      readyTimeout: options.idleTimeoutMs,
+      keepaliveInterval: options.keepaliveIntervalMs,
+      keepaliveCountMax: 3,
+      debug: handshake.debug,
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void): void => {
+        check.verify(key).then(
+          () => verify(true),
+          (e: FerryError) => {
+            hostKeyError = e;
+            verify(false);
+          },
+        );
+      },
+      ...(preferred.length > 0
+        ? { algorithms: { serverHostKey: [...preferred, ...HOST_KEY_ALGORITHMS.filter((a) => !preferred.includes(a))] } }
+        : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(options.privateKey !== undefined ? { privateKey: options.privateKey } : {}),
+      ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+    };
+    try {
+      client.connect(config);
+    } catch (e) {
+      // ssh2 parses the private key synchronously; its message names the problem, not the key.
+      return finish(
+        new DestinationError('AUTH_FAILED', `The private key for ${label} cannot be used (${String((e as Error).message).slice(0, 120)}).`, {
+          hint: 'Give an OpenSSH or PEM private key, with its passphrase if it is encrypted.',
+          cause: e,
+        }),
+      );
+    }
+    socket.connect(options.port, options.host);
+  });
+}
