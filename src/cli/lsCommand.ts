@@ -15,7 +15,10 @@ export async function lsCommand(src: string, options: { json: boolean; out: Node
     else for (const c of containers) options.out.write(`${c.name}/\n`);
     return 0;
   }
-  const { source, container, key } = openSource(parseLocation(src), options.env);
+  const opened = openSource(parseLocation(src), options.env);
+  const { source, container } = opened;
+  // A trailing "/" asks for a folder's contents (file URLs lose it when the path is normalised).
+  const key = src.endsWith('/') && opened.key && !opened.key.endsWith('/') ? `${opened.key}/` : opened.key;
   if (key && !key.endsWith('/')) {
     const object = await source.stat(container, key).catch(() => undefined);
     if (!object) throw new PathError(`${src} does not exist; to list a folder, end it with "/".`, 'Check the name, or add a trailing "/".');

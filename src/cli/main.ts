@@ -19,7 +19,13 @@ Secrets:   the destination password comes from FILEFERRY_DEST_PASSWORD or a prom
 `;
 
 /** Runs the CLI and returns the exit code: 0 on success, 1 on a failed command, 2 on bad usage. */
-export async function main(argv: string[], io = { out: process.stdout, err: process.stderr, env: process.env }): Promise<number> {
+export interface CliIo {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export async function main(argv: string[], io: CliIo = { out: process.stdout, err: process.stderr, env: process.env }): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
