@@ -127,7 +127,7 @@ async function main(): Promise<void> {
 
     rows.push(await best(2, () => timed('ceiling: curl | ssh cat', body.length, () => sh(`curl -sf ${s3Url} | ssh ${sshOpts} ${sshd.user}@127.0.0.1 'cat > ${sftpTarget}'`, env))));
     rows.push(await best(2, () => timed('ceiling: ssh2 fastPut (local disk)', body.length, () => fastPut(sshd, local, sftpTarget))));
-    rows.push(await best(2, () => timed('ceiling: curl | curl -T (FTP)', body.length, () => sh(`curl -sf ${s3Url} | curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}${ftp.rootDir}/out.bin`, env))));
+    rows.push(await best(2, () => timed('ceiling: curl | curl -T (FTP)', body.length, () => sh(`curl -sf ${s3Url} | curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}/%2F${ftp.rootDir.slice(1)}/out.bin`, env))));
     if (existsSync('/usr/bin/rclone')) {
       const rcloneEnv = {
         ...env,

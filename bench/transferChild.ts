@@ -37,11 +37,18 @@ async function main(): Promise<void> {
           hostKey: { fingerprint: d.fingerprint },
         })
       : new FtpDestination({ protocol: 'ftp', host: '127.0.0.1', port: d.port, username: d.username, password: process.env[d.passwordEnv]!, allowPlaintext: true });
+  if (process.env.BENCH_TRACE_MEM) {
+    setInterval(() => {
+      if (process.env.BENCH_TRACE_MEM === "gc") (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      process.stderr.write(`rss ${(m.rss / 2 ** 20).toFixed(0)} heap ${(m.heapUsed / 2 ** 20).toFixed(0)} external ${(m.external / 2 ** 20).toFixed(0)} arrayBuffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)}\n`);
+    }, Number(process.env.BENCH_TRACE_MS ?? 250)).unref();
+  }
   const cpuBefore = process.cpuUsage();
   const result = await runTransfer({ source, container: job.container, key: job.key, destination, remotePath: job.remotePath, overwrite: 'replace', remoteHash: false });
   const cpu = process.cpuUsage(cpuBefore);
   process.stdout.write(
-    JSON.stringify({ result, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n',
+    JSON.stringify({ result, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: peakRssMiB() }) + '\n',
   );
 }
 
@@ -52,3 +59,14 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * This process's own peak RSS. Not `resourceUsage().maxRSS`: Linux carries ru_maxrss across
+ * fork+exec, so a child started by a parent holding a 1 GiB payload "peaks" at the parent's size.
+ * VmHWM belongs to the address space, which exec replaces.
+ */
+function peakRssMiB(): number {
+  const status = require('node:fs').readFileSync('/proc/self/status', 'utf8') as string;
+  const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+  return kib / 1024;
+}

@@ -11,9 +11,15 @@ export interface RangedReadOptions {
 /**
  * The bytes [start, end) of `object`, in order, fetched as up to `concurrency` ranged reads in
  * parallel and reassembled in order. One HTTP stream rarely fills the pipe from an object store;
- * several do. Memory stays below concurrency × partSize: a part starts only when a slot frees up,
- * and the head part is handed on chunk by chunk while it still downloads (no concatenation).
+ * several do. The head part is handed on chunk by chunk while it still downloads (no
+ * concatenation), and each part stops reading once it holds `PART_BUFFER` bytes nobody has taken:
+ * the rest waits in the kernel's socket buffers (TCP backpressure), not on the heap. Buffers that
+ * sit in user space long enough get promoted to V8's old generation and are freed only by a rare
+ * full GC, which is what made RSS grow with the file size before this limit (measured with
+ * `npm run bench`).
  */
+const PART_BUFFER = 1024 * 1024;
+
 export async function* readRanges(
   source: StorageSource,
   container: string,
@@ -57,9 +63,11 @@ export async function* readRanges(
 /** One ranged read: a small queue of chunks between the stream and the in-order consumer. */
 class Part {
   private readonly chunks: Buffer[] = [];
+  private buffered = 0;
   private finished = false;
   private failure: unknown;
   private wake?: () => void;
+  private resumeReading?: () => void;
   private stream?: Readable;
 
   constructor(
@@ -79,7 +87,9 @@ class Part {
     for await (const chunk of this.stream as AsyncIterable<Buffer>) {
       received += chunk.length;
       this.chunks.push(chunk);
+      this.buffered += chunk.length;
       this.notify();
+      if (this.buffered >= PART_BUFFER) await new Promise<void>((resolve) => (this.resumeReading = resolve));
     }
     if (received !== this.end - this.start) {
       // A stream that ends early is a dropped connection, not a short object: retry, don't truncate.
@@ -107,14 +117,26 @@ class Part {
   /** The next chunk, or undefined when the part is complete. */
   async take(): Promise<Buffer | undefined> {
     for (;;) {
-      if (this.chunks.length > 0) return this.chunks.shift();
+      const chunk = this.chunks.shift();
+      if (chunk) {
+        this.buffered -= chunk.length;
+        if (this.buffered < PART_BUFFER / 2) this.unblock();
+        return chunk;
+      }
       if (this.failure !== undefined) throw this.failure;
       if (this.finished) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
 
+  private unblock(): void {
+    const resume = this.resumeReading;
+    this.resumeReading = undefined;
+    resume?.();
+  }
+
   destroy(): void {
+    this.unblock();
     this.stream?.destroy();
   }
 }

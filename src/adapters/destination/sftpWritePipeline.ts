@@ -49,15 +49,12 @@ export class WritePipeline {
   private reported = 0;
   private lastProgress = performance.now();
   private failure?: FerryError;
-  private rejectFailed!: (error: FerryError) => void;
-  private readonly failed: Promise<never>;
   private wake?: () => void;
+  private interrupt?: (error: FerryError) => void;
 
   constructor(private readonly writer: PositionalWriter, private readonly offset: number, private readonly options: WritePipelineOptions) {
     this.limit = Math.max(1, Math.floor(options.maxInFlight));
     this.next = offset;
-    this.failed = new Promise<never>((_, reject) => { this.rejectFailed = reject; });
-    this.failed.catch(() => undefined);
   }
 
   /** Writes every byte of `data` from the start offset; resolves once all are acknowledged. Returns the byte count. */
@@ -76,7 +73,7 @@ export class WritePipeline {
       let current: Buffer | undefined;
       let fill = 0;
       for (;;) {
-        const item = await Promise.race([iterator.next(), this.failed]);
+        const item = await this.nextOrFailure(iterator);
         if (item.done) break;
         const chunk = item.value;
         let at = 0;
@@ -113,10 +110,24 @@ export class WritePipeline {
     }
   }
 
+  /**
+   * The producer's next chunk, or the pipeline's failure if that comes first (a cancel while the
+   * producer is stalled). Deliberately not `Promise.race([next, failedPromise])`: racing a promise
+   * that stays pending adds a reaction to it on every call, and each reaction kept its chunk alive
+   * (RSS grew with the file size, measured with `npm run bench`).
+   */
+  private nextOrFailure(iterator: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.interrupt = reject;
+      iterator.next().then(resolve, reject);
+    }).finally(() => { this.interrupt = undefined; }) as Promise<IteratorResult<Buffer>>;
+  }
+
   private fail(error: FerryError): void {
     if (this.failure) return;
     this.failure = error;
-    this.rejectFailed(error);
+    this.interrupt?.(error);
     this.notify();
   }
 
@@ -127,7 +138,8 @@ export class WritePipeline {
   }
 
   private async waitForChange(): Promise<void> {
-    await Promise.race([new Promise<void>((resolve) => { this.wake = resolve; }), this.failed]);
+    // fail() wakes this too, so no race with the failure promise is needed (see run()).
+    await new Promise<void>((resolve) => { this.wake = resolve; });
   }
 
   /** Resolves when a new write may be sent (failed writes first go out again). */

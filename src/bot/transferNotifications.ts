@@ -1,0 +1,82 @@
+import type { Attachment, ConversationReference } from 'botbuilder';
+import { errorFields, type Logger, withLogContext } from '../log';
+import type { TransferProgress } from '../transfer/types';
+import { fileNameOf, type RequestRecord } from '../workflow/requestRecord';
+import type { Screen } from '../workflow/screens';
+import type { TransferListener } from '../workflow/workflowContext';
+import type { ProactiveMessenger } from './proactive';
+import type { CardTarget, ProgressReporter } from './progressReporter';
+import { cardFor } from './screenCards';
+
+/**
+ * The bot's side of a running transfer: progress cards updated in place through the reporter
+ * (rate-limited per conversation), the final card in the same place, then a proactive message in
+ * the same chat — "Your file {name} has been transferred successfully" with the completed card, or
+ * a short failure notice. All of it happens after the user's turn has ended.
+ */
+export class TransferNotifications implements TransferListener {
+  /** Progress messages posted for requests whose working card was unknown. */
+  private readonly posted = new Map<string, Promise<string | undefined>>();
+
+  constructor(
+    private readonly reporter: ProgressReporter,
+    private readonly messenger: ProactiveMessenger,
+    private readonly log: Logger,
+  ) {}
+
+  onStarted(record: RequestRecord): void {
+    if (record.cardActivityId || this.posted.has(record.id)) return;
+    const card = cardFor({ kind: 'progress', requestId: record.id, fileName: fileNameOf(record.source?.key), progress: { bytes: 0, total: record.source?.size ?? 0, percent: 0, rate: 0, attempt: 1 } });
+    const sent = this.messenger.send(reference(record), { attachments: [card.attachment] }).catch((e: unknown) => {
+      this.log.warn({ requestId: record.id, ...errorFields(e) }, 'could not post the progress card');
+      return undefined;
+    });
+    this.posted.set(record.id, sent);
+  }
+
+  onProgress(record: RequestRecord, progress: TransferProgress): void {
+    void this.target(record).then((target) => {
+      if (!target) return;
+      const card = cardFor({ kind: 'progress', requestId: record.id, fileName: fileNameOf(record.source?.key), progress });
+      this.reporter.progress(target, card.attachment);
+    });
+  }
+
+  onFinished(record: RequestRecord, screen: Screen): void {
+    void withLogContext({ requestId: record.id }, () => this.finish(record, screen)).catch((e: unknown) => {
+      this.log.error({ requestId: record.id, ...errorFields(e) }, 'could not report the end of the transfer');
+    });
+  }
+
+  private async finish(record: RequestRecord, screen: Screen): Promise<void> {
+    const card = cardFor(screen).attachment;
+    const target = await this.target(record);
+    this.posted.delete(record.id);
+    if (target) await this.reporter.final(target, card);
+    const name = fileNameOf(record.source?.key);
+    if (screen.kind === 'completed') {
+      await this.say(record, `Your file ${name} has been transferred successfully.`, card);
+    } else if (screen.kind === 'failed' && screen.code !== 'CANCELLED') {
+      await this.say(record, `Your file ${name} could not be transferred: ${screen.reason}`);
+    }
+  }
+
+  private async say(record: RequestRecord, text: string, attachment?: Attachment): Promise<void> {
+    try {
+      await this.messenger.send(reference(record), { type: 'message', text, ...(attachment ? { attachments: [attachment] } : {}) });
+    } catch (e) {
+      this.log.error({ requestId: record.id, ...errorFields(e) }, 'could not post the completion message');
+    }
+  }
+
+  private async target(record: RequestRecord): Promise<CardTarget | undefined> {
+    const activityId = record.cardActivityId ?? (await this.posted.get(record.id));
+    const conversationId = (record.conversation as { conversation?: { id?: string } }).conversation?.id;
+    if (!activityId || !conversationId) return undefined;
+    return { conversationId, reference: record.conversation, activityId };
+  }
+}
+
+function reference(record: RequestRecord): Partial<ConversationReference> {
+  return record.conversation as Partial<ConversationReference>;
+}

@@ -1,0 +1,175 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { JsonlAudit } from './adapters/audit/jsonlAudit';
+import { ConfiguredDestinations } from './adapters/destination/configuredDestinations';
+import { LocalIdentity } from './adapters/identity/localIdentity';
+import { LogNotifier } from './adapters/notifier/logNotifier';
+import { LocalSource } from './adapters/source/localSource';
+import { LocalTicketing } from './adapters/ticketing/localTicketing';
+import { CardActions } from './bot/cardActions';
+import { FileFerryBot } from './bot/fileFerryBot';
+import { ProactiveMessenger } from './bot/proactive';
+import { ProgressReporter } from './bot/progressReporter';
+import { TransferNotifications } from './bot/transferNotifications';
+import { createTurnErrorHandler } from './bot/turnError';
+import { loadConfig, type AppConfig } from './config';
+import { isFerryError } from './errors';
+import { createLogger, errorFields, type Logger } from './log';
+import { Metrics } from './metrics';
+import { closeServer, createServer, listen } from './server';
+import type { TransferRequest, TransferResult, TransferTuning } from './transfer/types';
+import { MemoryRequestRepository } from './workflow/memoryRequestRepository';
+import { RequestWorkflow } from './workflow/requestWorkflow';
+
+/** Knobs tests turn; production uses none of them. */
+export interface AppOverrides {
+  logger?: Logger;
+  /** Interface to listen on. Default: 127.0.0.1 in local mode (no auth), else 0.0.0.0. */
+  host?: string;
+  progressIntervalMs?: number;
+  tuning?: Partial<TransferTuning>;
+  runTransfer?: (request: TransferRequest) => Promise<TransferResult>;
+}
+
+export interface RunningApp {
+  port: number;
+  url: string;
+  config: AppConfig;
+  workflow: RequestWorkflow;
+  audit: JsonlAudit;
+  ticketing: LocalTicketing;
+  notifier: LogNotifier;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root, and the only module that imports concrete adapters: config → adapters →
+ * workflow → bot → server, in that order. With no MicrosoftAppId it runs in local mode
+ * (Emulator / Agents Playground, no channel authentication) on loopback only, and says so loudly.
+ */
+export async function startFileFerry(config: AppConfig, overrides: AppOverrides = {}): Promise<RunningApp> {
+  const log = overrides.logger ?? createLogger({ level: config.logLevel });
+  if (config.production && !config.bot.appId) throw new Error('Refusing to start: NODE_ENV=production needs MicrosoftAppId.');
+  if (config.localMode) warnLocalMode(log);
+
+  await mkdir(config.sourcesDir, { recursive: true });
+  for (const d of config.destinations) if (d.protocol === 'local') await mkdir(d.root, { recursive: true });
+
+  let baseUrl = config.publicUrl;
+  const ticketing = new LocalTicketing({ file: join(config.dataDir, 'tickets.jsonl'), baseUrl: () => baseUrl });
+  const audit = new JsonlAudit(join(config.dataDir, 'audit.jsonl'));
+  const notifier = new LogNotifier(log);
+  const workflow = new RequestWorkflow({
+    repository: new MemoryRequestRepository(),
+    identity: new LocalIdentity(() => new LocalSource(config.sourcesDir)),
+    ticketing,
+    audit,
+    notifier,
+    destinations: new ConfiguredDestinations(config.destinations, { allowPlainFtp: config.allowPlainFtp }),
+    policy: {
+      assignmentGroups: config.assignmentGroups,
+      allowAdHoc: config.allowAdHoc,
+      allowPlainFtp: config.allowPlainFtp,
+      autoLogoutSeconds: config.autoLogoutSeconds,
+    },
+    log,
+    runTransfer: overrides.runTransfer,
+    tuning: overrides.tuning,
+  });
+
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.bot.appId,
+    MicrosoftAppPassword: config.bot.appPassword,
+    MicrosoftAppType: config.bot.appType,
+    MicrosoftAppTenantId: config.bot.tenantId,
+  });
+  const adapter = new CloudAdapter(auth);
+  adapter.onTurnError = createTurnErrorHandler(log);
+  const messenger = new ProactiveMessenger(adapter, config.bot.appId ?? '');
+  const reporter = new ProgressReporter((target, card) => messenger.update(target.reference, target.activityId, card), log, {
+    intervalMs: overrides.progressIntervalMs,
+  });
+  const metrics = new Metrics(() => workflow.activeTransfers);
+  workflow.addListener(new TransferNotifications(reporter, messenger, log));
+  workflow.addListener(metrics);
+  const actions = new CardActions({ workflow, reporter, messenger, localMode: config.localMode, log });
+  const bot = new FileFerryBot(workflow, actions, config.localMode, log);
+
+  let ready = false;
+  // The local ticket page has no sign-in of its own, so it is served only in local (loopback) mode.
+  const ticketPage = config.localMode ? (n: string) => ticketing.get(n) : undefined;
+  const server = createServer({ adapter, bot, metrics, log, ready: () => ready, ticketPage });
+  const host = overrides.host ?? (config.localMode ? '127.0.0.1' : '0.0.0.0');
+  const port = await listen(server, config.port, host);
+  if (config.port === 0) baseUrl = `http://localhost:${port}`;
+  const expiry = setInterval(() => {
+    workflow.expireStale().catch((e: unknown) => log.error({ ...errorFields(e) }, 'expiry sweep failed'));
+  }, 60_000);
+  expiry.unref();
+  ready = true;
+  log.info({ port, host, localMode: config.localMode, destinations: config.destinations.map((d) => d.name) }, 'FileFerry is listening');
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    config,
+    workflow,
+    audit,
+    ticketing,
+    notifier,
+    async close() {
+      ready = false;
+      clearInterval(expiry);
+      try {
+        await workflow.shutdown();
+      } finally {
+        reporter.close();
+        await closeServer(server);
+      }
+    },
+  };
+}
+
+function warnLocalMode(log: Logger): void {
+  const lines = [
+    'FileFerry is running in LOCAL MODE: MicrosoftAppId is not set, so incoming activities are NOT authenticated.',
+    'It listens on loopback only. Use it with the Bot Framework Emulator or the Microsoft 365 Agents Playground.',
+    'Set MicrosoftAppId and MicrosoftAppPassword (see the README) to connect it to Teams.',
+  ];
+  const bar = '*'.repeat(100);
+  process.stderr.write(`\n${bar}\n${lines.map((l) => `* ${l}`).join('\n')}\n${bar}\n\n`);
+  log.warn({ localMode: true }, lines[0]!);
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    const hint = isFerryError(e) && e.hint ? `\n  ${e.hint}` : '';
+    process.stderr.write(`FileFerry cannot start: ${(e as Error).message}${hint}\n`);
+    process.exit(1);
+  }
+  const app = await startFileFerry(config);
+  process.stdout.write(`FileFerry bot: http://localhost:${app.port}/api/messages (health: /healthz, metrics: /metrics)\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping FileFerry…\n`);
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`FileFerry failed to start: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,58 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestRecord } from './workflow/requestRecord';
+import type { Screen } from './workflow/screens';
+import type { TransferListener } from './workflow/workflowContext';
+
+/**
+ * Prometheus metrics for /metrics, in a registry of their own (so several servers in one test
+ * process do not collide): transfers by outcome, bytes moved, transfer duration, and the transfers
+ * running now, plus Node's default process metrics.
+ */
+export class Metrics implements TransferListener {
+  readonly registry = new Registry();
+  private readonly transfers: Counter<'outcome'>;
+  private readonly bytes: Counter;
+  private readonly duration: Histogram<'outcome'>;
+
+  constructor(activeTransfers: () => number) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'fileferry_process_' });
+    this.transfers = new Counter({ name: 'fileferry_transfers_total', help: 'Transfers finished, by outcome (completed, failed, cancelled).', labelNames: ['outcome'], registers });
+    this.bytes = new Counter({ name: 'fileferry_transfer_bytes_total', help: 'Bytes delivered by completed transfers.', registers });
+    this.duration = new Histogram({
+      name: 'fileferry_transfer_duration_seconds',
+      help: 'Wall time of transfers from start to end, by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600],
+      registers,
+    });
+    new Gauge({
+      name: 'fileferry_active_transfers',
+      help: 'Transfers running now.',
+      registers,
+      collect() {
+        this.set(activeTransfers());
+      },
+    });
+    for (const outcome of ['completed', 'failed', 'cancelled']) {
+      this.transfers.inc({ outcome }, 0);
+    }
+  }
+
+  onFinished(record: RequestRecord, screen: Screen): void {
+    const outcome = screen.kind === 'completed' ? 'completed' : screen.kind === 'failed' && screen.code === 'CANCELLED' ? 'cancelled' : 'failed';
+    this.transfers.inc({ outcome });
+    if (screen.kind === 'completed') this.bytes.inc(screen.result.bytes);
+    const started = record.transfer?.startedAt ? Date.parse(record.transfer.startedAt) : NaN;
+    const seconds = screen.kind === 'completed' ? screen.result.seconds : (Date.now() - started) / 1000;
+    if (Number.isFinite(seconds) && seconds >= 0) this.duration.observe({ outcome }, seconds);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { isFerryError } from '../errors';
+import type { Destination, DestinationSession } from '../ports/destination';
+import { joinRemote } from '../transfer/remotePath';
+
+export interface PreflightStep {
+  step: string;
+  ok: boolean;
+  detail: string;
+}
+
+const CONNECT_STEPS = ['Reach the server', 'Check the host identity', 'Log in'] as const;
+
+/**
+ * "Test connection": connects (reach, host identity, login), then writes a small probe file in
+ * `folder`, renames it and removes it, so a transfer's every server-side step is tried before any
+ * byte of the real file moves. Returns each step's result in order; stops at the first failure.
+ * The probe is removed in `finally` even when the rename fails.
+ */
+export async function preflight(destination: Destination, folder: string, signal?: AbortSignal): Promise<PreflightStep[]> {
+  const steps: PreflightStep[] = [];
+  let session: DestinationSession;
+  try {
+    session = await destination.connect(signal);
+  } catch (e) {
+    const failedAt = connectStepOf(e);
+    CONNECT_STEPS.forEach((step, i) => {
+      if (i < failedAt) steps.push({ step, ok: true, detail: 'OK' });
+      else if (i === failedAt) steps.push({ step, ok: false, detail: describe(e) });
+    });
+    return steps;
+  }
+  CONNECT_STEPS.forEach((step) => steps.push({ step, ok: true, detail: 'OK' }));
+  const id = randomBytes(4).toString('hex');
+  const probe = joinRemote(folder, `.fileferry-probe-${id}.tmp`);
+  const renamed = joinRemote(folder, `.fileferry-probe-${id}`);
+  let written: string | undefined;
+  try {
+    await run('Write a probe file', async () => {
+      await session.ensureDir(folder, signal);
+      await session.write(probe, one(Buffer.from('FileFerry connection test\n')), { offset: 0, signal });
+      written = probe;
+    });
+    await run('Rename the probe file', async () => {
+      await session.rename(probe, renamed, { replace: true, signal });
+      written = renamed;
+    });
+  } catch {
+    // The failing step is already recorded.
+  } finally {
+    if (written) {
+      const target = written;
+      await run('Remove the probe file', () => session.remove(target, signal)).catch(() => undefined);
+    }
+    await session.close();
+  }
+  return steps;
+
+  async function run(step: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+      steps.push({ step, ok: true, detail: 'OK' });
+    } catch (e) {
+      steps.push({ step, ok: false, detail: describe(e) });
+      throw e;
+    }
+  }
+}
+
+/** Which connect step an error belongs to: 0 reach, 1 host identity, 2 login. */
+function connectStepOf(e: unknown): number {
+  const code = isFerryError(e) ? e.code : '';
+  if (['HOST_KEY_UNKNOWN', 'HOST_KEY_MISMATCH', 'TLS_CERT_INVALID', 'ALGORITHM_MISMATCH'].includes(code)) return 1;
+  if (['AUTH_FAILED', 'ACCESS_DENIED', 'NOT_FOUND', 'PLAINTEXT_NOT_ALLOWED'].includes(code)) return 2;
+  return 0;
+}
+
+function describe(e: unknown): string {
+  if (isFerryError(e)) return [e.message, e.hint].filter(Boolean).join(' ');
+  return 'Unexpected failure; the log has the detail.';
+}
+
+async function* one(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk;
+}

@@ -1,0 +1,78 @@
+import type { TicketPair } from '../ports/ticketing';
+import type { OverwritePolicy, VerificationLevel } from '../transfer/types';
+
+/**
+ * The life of one request. Moves only forward:
+ * draft → ticketed → signed-in → source-chosen → destination-set → transferring →
+ * completed | failed | cancelled | expired (failed → transferring again on Retry).
+ */
+export type RequestState =
+  | 'draft'
+  | 'ticketed'
+  | 'signed-in'
+  | 'source-chosen'
+  | 'destination-set'
+  | 'transferring'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'expired';
+
+export const OPEN_STATES: readonly RequestState[] = ['draft', 'ticketed', 'signed-in', 'source-chosen', 'destination-set'];
+export const FINAL_STATES: readonly RequestState[] = ['completed', 'cancelled', 'expired'];
+
+/** Who acts: the user's stable ID (Entra object ID, or the channel ID in local mode) and tenant. */
+export interface Actor {
+  userId: string;
+  tenantId?: string;
+  name: string;
+}
+
+export interface RequestFormValues {
+  environment: string;
+  cloud: string;
+  region: string;
+  container: string;
+  key: string;
+  assignmentGroup: string;
+  priority: string;
+  justification: string;
+}
+
+/** A destination as stored: a saved one by name, or an ad-hoc one without its password. */
+export type DestinationSpec =
+  | { kind: 'saved'; name: string }
+  | { kind: 'adhoc'; protocol: 'sftp' | 'ftps' | 'ftp'; host: string; port: number; username: string; remoteFolder: string };
+
+/**
+ * One request as the repository stores it. Nothing here is a credential: passwords typed on the
+ * destination card and sign-in sessions live in memory only (see sessions.ts, secretVault.ts).
+ */
+export interface RequestRecord {
+  id: string;
+  state: RequestState;
+  /** Bumped on every change; idempotency keys on it. */
+  revision: number;
+  owner: Actor;
+  /** The channel's conversation reference (opaque to the workflow), for proactive messages. */
+  conversation: Record<string, unknown>;
+  /** The message that holds the request's working card (progress updates go there). */
+  cardActivityId?: string;
+  form?: RequestFormValues;
+  tickets?: TicketPair;
+  signInProvider?: string;
+  source?: { container: string; key: string; size: number; lastModified?: string; etag?: string };
+  destination?: { spec: DestinationSpec; label: string; remotePath: string; overwrite: OverwritePolicy; hostKeyFingerprint?: string };
+  transfer?: { attempts: number; startedAt: string; lastBytes?: number };
+  result?: { bytes: number; sha256: string; seconds: number; verification: VerificationLevel; finalPath: string };
+  failure?: { code: string; message: string; hint: string; retryable: boolean };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The file name part of a key ("reports/2024/a.csv" → "a.csv"). */
+export function fileNameOf(key: string | undefined): string {
+  if (!key) return '';
+  const trimmed = key.endsWith('/') ? key.slice(0, -1) : key;
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,57 @@
+import type { SignInChallenge } from '../ports/identityProvider';
+import type { ContainerInfo, ObjectInfo } from '../ports/storageSource';
+import type { TicketPair } from '../ports/ticketing';
+import type { TransferProgress, TransferResult } from '../transfer/types';
+import type { DestinationField, DestinationFormValues } from './destinationValidation';
+import type { PreflightStep } from './preflight';
+import type { FieldErrors } from './requestValidation';
+import type { RequestFormValues, RequestRecord } from './requestRecord';
+
+/**
+ * What the workflow asks the user to see next, as raw data (numbers, dates). The bot turns each
+ * screen into a card (formatting sizes, rates and dates there), so the workflow knows nothing of
+ * Adaptive Cards. A screen never carries a credential.
+ */
+export type Screen =
+  | { kind: 'requestForm'; requestId: string; values: RequestFormValues; errors: FieldErrors<keyof RequestFormValues>; assignmentGroups: readonly string[] }
+  | { kind: 'tickets'; requestId: string; tickets: TicketPair }
+  | { kind: 'signIn'; requestId: string; challenge: SignInChallenge; note?: string }
+  | { kind: 'buckets'; requestId: string; cloud: string; region: string; containers: ContainerInfo[]; note?: string }
+  | {
+      kind: 'files';
+      requestId: string;
+      container: string;
+      prefix: string;
+      parentPrefix?: string;
+      filter: string;
+      folders: string[];
+      objects: ObjectInfo[];
+      nextToken?: string;
+      hasPrevious: boolean;
+      pageNumber: number;
+    }
+  | {
+      kind: 'destinationForm';
+      requestId: string;
+      fileName: string;
+      saved: readonly string[];
+      adHocAllowed: boolean;
+      plainFtpAllowed: boolean;
+      values: DestinationFormValues;
+      errors: FieldErrors<DestinationField>;
+      hostKeyPrompt?: { host: string; fingerprint: string };
+      testResults?: PreflightStep[];
+    }
+  | { kind: 'confirm'; requestId: string; fileName: string; source: string; size: number; destination: string; remotePath: string; overwrite: string }
+  | { kind: 'progress'; requestId: string; fileName: string; progress: TransferProgress }
+  | { kind: 'completed'; record: RequestRecord; result: TransferResult }
+  | { kind: 'failed'; requestId: string; fileName: string; code: string; reason: string; hint: string; canRetry: boolean }
+  | { kind: 'requestList'; title: string; requests: RequestRecord[] };
+
+/** What a card action produced: the card that replaces the one acted on, and new messages to post. */
+export interface ActionOutcome {
+  screen: Screen;
+  followUps?: Screen[];
+  /** A repeat answered from the idempotency memo: show `screen` again, post no follow-up again. */
+  replayed?: boolean;
+}

@@ -1,0 +1,99 @@
+import type { IdentityProvider, IdentitySession } from '../ports/identityProvider';
+import type { ObjectInfo } from '../ports/storageSource';
+import { WorkflowError } from './workflowError';
+import type { WorkflowLog } from './workflowLog';
+
+/** Where the file picker is: server-side, so a card can never page or jump somewhere unlisted. */
+export interface BrowseState {
+  container: string;
+  prefix: string;
+  filter: string;
+  /** Token of each page seen so far (index 0: first page, undefined token). */
+  pageTokens: (string | undefined)[];
+  page: number;
+  nextToken?: string;
+}
+
+/** One request's sign-in and everything it listed: the allow-list card actions are checked against. */
+export interface SignInSession {
+  readonly identity: IdentitySession;
+  readonly containers: Set<string>;
+  /** container → folder prefixes listed (and their parents). */
+  readonly prefixes: Map<string, Set<string>>;
+  /** `${container}\n${key}` → the object as listed (pins the version). */
+  readonly objects: Map<string, ObjectInfo>;
+  browse?: BrowseState;
+}
+
+export const objectKey = (container: string, key: string): string => `${container}\n${key}`;
+
+/**
+ * In-memory sign-in sessions, one per request. A request signs in at most once, ever: after its
+ * session ends (auto-logout, cancel, expiry) it cannot open another. Sessions are never stored,
+ * logged or put on a card; `end` signs out at the provider and forgets everything listed.
+ */
+export class SignInSessions {
+  private readonly live = new Map<string, SignInSession>();
+  private readonly used = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly identity: IdentityProvider,
+    private readonly log: WorkflowLog,
+  ) {}
+
+  everSignedIn(requestId: string): boolean {
+    return this.used.has(requestId);
+  }
+
+  open(requestId: string, identity: IdentitySession): SignInSession {
+    if (this.used.has(requestId)) throw new WorkflowError('SESSION_ENDED', `Request ${requestId} has already signed in once.`);
+    this.used.add(requestId);
+    const session: SignInSession = { identity, containers: new Set(), prefixes: new Map(), objects: new Map() };
+    this.live.set(requestId, session);
+    return session;
+  }
+
+  get(requestId: string): SignInSession | undefined {
+    return this.live.get(requestId);
+  }
+
+  /** The live session, or SESSION_ENDED. */
+  require(requestId: string): SignInSession {
+    const s = this.live.get(requestId);
+    if (!s) throw new WorkflowError('SESSION_ENDED', `Request ${requestId} has no live sign-in session.`);
+    return s;
+  }
+
+  /** Ends the session `seconds` from now (auto-logout after a transfer starts). */
+  endAfter(requestId: string, seconds: number, reason: string): void {
+    clearTimeout(this.timers.get(requestId));
+    const timer = setTimeout(() => void this.end(requestId, reason), seconds * 1000);
+    timer.unref();
+    this.timers.set(requestId, timer);
+  }
+
+  /** Signs out and forgets the session. Never throws. */
+  async end(requestId: string, reason: string): Promise<boolean> {
+    clearTimeout(this.timers.get(requestId));
+    this.timers.delete(requestId);
+    const s = this.live.get(requestId);
+    if (!s) return false;
+    this.live.delete(requestId);
+    s.containers.clear();
+    s.prefixes.clear();
+    s.objects.clear();
+    s.browse = undefined;
+    try {
+      await this.identity.signOut(s.identity);
+    } catch (e) {
+      this.log.warn({ requestId, error: (e as Error).message }, 'sign-out failed; the session is forgotten anyway');
+    }
+    this.log.info({ requestId, reason }, 'sign-in session ended');
+    return true;
+  }
+
+  async endAll(reason: string): Promise<void> {
+    await Promise.all([...this.live.keys()].map((id) => this.end(id, reason)));
+  }
+}

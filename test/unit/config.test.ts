@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+import { tempDir } from '../support/tmp';
+
+function fails(env: NodeJS.ProcessEnv, pattern: RegExp): void {
+  assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && pattern.test(e.message) && e.hint.length > 0);
+}
+
+describe('loadConfig', () => {
+  it('has working defaults: local mode, port 3978, the local outbox', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 3978);
+    assert.equal(c.localMode, true);
+    assert.equal(c.production, false);
+    assert.equal(c.dataDir, resolve('./data'));
+    assert.equal(c.sourcesDir, resolve('./data/sources'));
+    assert.deepEqual(c.assignmentGroups, ['DataOps', 'DevOps', 'Infrastructure']);
+    assert.equal(c.allowAdHoc, true);
+    assert.equal(c.allowPlainFtp, false);
+    assert.equal(c.autoLogoutSeconds, 10);
+    assert.deepEqual(c.destinations, [{ name: 'Local outbox', protocol: 'local', root: resolve('./data/outbox'), remoteFolder: '/' }]);
+    assert.equal(c.publicUrl, 'http://localhost:3978');
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      PORT: '8080', MicrosoftAppId: 'app', MicrosoftAppPassword: 'pw', MicrosoftAppType: 'SingleTenant', MicrosoftAppTenantId: 'tid',
+      FILEFERRY_DATA_DIR: '/tmp/ff', FILEFERRY_ASSIGNMENT_GROUPS: ' A , B ', FILEFERRY_ALLOW_ADHOC: 'no', FILEFERRY_ALLOW_PLAIN_FTP: 'yes',
+      FILEFERRY_AUTO_LOGOUT_SECONDS: '30', FILEFERRY_PUBLIC_URL: 'https://ff.example.com/',
+    });
+    assert.equal(c.port, 8080);
+    assert.equal(c.localMode, false);
+    assert.deepEqual(c.bot, { appId: 'app', appPassword: 'pw', appType: 'SingleTenant', tenantId: 'tid' });
+    assert.deepEqual(c.assignmentGroups, ['A', 'B']);
+    assert.equal(c.allowAdHoc, false);
+    assert.equal(c.allowPlainFtp, true);
+    assert.equal(c.autoLogoutSeconds, 30);
+    assert.equal(c.publicUrl, 'https://ff.example.com');
+  });
+
+  it('names the bad variable', () => {
+    fails({ PORT: 'eighty' }, /PORT/);
+    fails({ PORT: '70000' }, /PORT/);
+    fails({ FILEFERRY_ALLOW_ADHOC: 'maybe' }, /FILEFERRY_ALLOW_ADHOC/);
+    fails({ FILEFERRY_AUTO_LOGOUT_SECONDS: '0' }, /FILEFERRY_AUTO_LOGOUT_SECONDS/);
+    fails({ MicrosoftAppType: 'Anything' }, /MicrosoftAppType/);
+    fails({ FILEFERRY_ASSIGNMENT_GROUPS: ' , ' }, /FILEFERRY_ASSIGNMENT_GROUPS/);
+    fails({ MicrosoftAppId: 'app' }, /MicrosoftAppPassword/);
+  });
+
+  it('refuses to start in production without an app ID', () => {
+    fails({ NODE_ENV: 'production' }, /NODE_ENV=production.*MicrosoftAppId/);
+    assert.equal(loadConfig({ NODE_ENV: 'production', MicrosoftAppId: 'a', MicrosoftAppPassword: 'p' }).production, true);
+  });
+
+  it('reads saved destinations, pins SFTP keys and checks their password variables', async () => {
+    const dir = await tempDir('config');
+    try {
+      const file = join(dir.path, 'destinations.json');
+      const fp = 'SHA256:' + 'A'.repeat(43);
+      await writeFile(file, JSON.stringify([
+        { name: 'Acme', protocol: 'sftp', host: 'sftp.acme.example', username: 'ff', remoteFolder: '/in', hostKeyFingerprint: fp, passwordEnv: 'ACME_PW' },
+        { name: 'Box', protocol: 'local', root: dir.path },
+      ]));
+      const c = loadConfig({ FILEFERRY_DESTINATIONS_FILE: file, ACME_PW: 'x' });
+      assert.deepEqual(c.destinations.map((d) => d.name), ['Acme', 'Box']);
+      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /ACME_PW, which is not set/);
+      await writeFile(file, JSON.stringify([{ name: 'Acme', protocol: 'sftp', host: 'h', username: 'u', remoteFolder: '/in', passwordEnv: 'ACME_PW' }]));
+      fails({ FILEFERRY_DESTINATIONS_FILE: file, ACME_PW: 'x' }, /no hostKeyFingerprint/);
+      await writeFile(file, JSON.stringify([{ name: 'A', protocol: 'gopher' }]));
+      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /FILEFERRY_DESTINATIONS_FILE.*invalid/);
+      await writeFile(file, '{not json');
+      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /FILEFERRY_DESTINATIONS_FILE.*JSON/);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
