@@ -136,7 +136,7 @@ async function main(): Promise<void> {
         RCLONE_CONFIG_DST_TYPE: 'sftp', RCLONE_CONFIG_DST_HOST: '127.0.0.1', RCLONE_CONFIG_DST_PORT: String(sshd.port),
         RCLONE_CONFIG_DST_USER: sshd.user, RCLONE_CONFIG_DST_KEY_FILE: keyPath,
       };
-      rows.push(await best(2, () => timed('rclone 1.60 S3→SFTP', body.length, () => sh(`rclone copyto --config /dev/null src:bench/payload.bin dst:${sftpTarget}`, rcloneEnv))));
+      rows.push(await best(2, () => timed('rclone 1.60 S3→SFTP', body.length, () => sh(`rclone copyto --ignore-times --config /dev/null src:bench/payload.bin dst:${sftpTarget}`, rcloneEnv))));
     }
 
     const s3Source = { kind: 's3' as const, endpoint: s3.endpoint, ...S3RVER_CREDENTIALS };

@@ -2,10 +2,6 @@
  * One measured transfer in its own process, so its peak RSS and CPU time are FileFerry's alone.
  * Reads a JSON job from argv[2], prints one JSON line: result, cpuSeconds, peakRssMiB.
  */
-import { S3Source } from '../src/adapters/source/s3Source';
-import { AzureBlobSource } from '../src/adapters/source/azureBlobSource';
-import { SftpDestination } from '../src/adapters/destination/sftpDestination';
-import { FtpDestination } from '../src/adapters/destination/ftpDestination';
 import { runTransfer } from '../src/transfer/engine';
 import type { StorageSource } from '../src/ports/storageSource';
 import type { Destination } from '../src/ports/destination';
@@ -22,21 +18,22 @@ export interface BenchJob {
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]!) as BenchJob;
+  // Adapters load lazily, so a run carries only the SDKs it uses (as the bot's registry does).
   const source: StorageSource =
     job.source.kind === 's3'
-      ? new S3Source({ endpoint: job.source.endpoint, region: 'us-east-1', credentials: { accessKeyId: job.source.accessKeyId, secretAccessKey: job.source.secretAccessKey } })
-      : new AzureBlobSource({ connectionString: job.source.connectionString });
+      ? new (require('../src/adapters/source/s3Source') as typeof import('../src/adapters/source/s3Source')).S3Source({ endpoint: job.source.endpoint, region: 'us-east-1', credentials: { accessKeyId: job.source.accessKeyId, secretAccessKey: job.source.secretAccessKey } })
+      : new (require('../src/adapters/source/azureBlobSource') as typeof import('../src/adapters/source/azureBlobSource')).AzureBlobSource({ connectionString: job.source.connectionString });
   const d = job.destination;
   const destination: Destination =
     d.kind === 'sftp'
-      ? new SftpDestination({
+      ? new (require('../src/adapters/destination/sftpDestination') as typeof import('../src/adapters/destination/sftpDestination')).SftpDestination({
           host: '127.0.0.1',
           port: d.port,
           username: d.username,
           privateKey: require('node:fs').readFileSync(d.privateKeyPath),
           hostKey: { fingerprint: d.fingerprint },
         })
-      : new FtpDestination({ protocol: 'ftp', host: '127.0.0.1', port: d.port, username: d.username, password: process.env[d.passwordEnv]!, allowPlaintext: true });
+      : new (require('../src/adapters/destination/ftpDestination') as typeof import('../src/adapters/destination/ftpDestination')).FtpDestination({ protocol: 'ftp', host: '127.0.0.1', port: d.port, username: d.username, password: process.env[d.passwordEnv]!, allowPlaintext: true });
   if (process.env.BENCH_TRACE_MEM) {
     setInterval(() => {
       if (process.env.BENCH_TRACE_MEM === "gc") (globalThis as { gc?: () => void }).gc?.();
@@ -45,7 +42,9 @@ async function main(): Promise<void> {
     }, Number(process.env.BENCH_TRACE_MS ?? 250)).unref();
   }
   const cpuBefore = process.cpuUsage();
-  const result = await runTransfer({ source, container: job.container, key: job.key, destination, remotePath: job.remotePath, overwrite: 'replace', remoteHash: false });
+  const result = await runTransfer({ source, container: job.container, key: job.key, destination, remotePath: job.remotePath, overwrite: 'replace', remoteHash: false,
+    // BENCH_TUNING='{"readConcurrency":2}' tries other engine settings without editing code.
+    tuning: process.env.BENCH_TUNING ? JSON.parse(process.env.BENCH_TUNING) : undefined });
   const cpu = process.cpuUsage(cpuBefore);
   process.stdout.write(
     JSON.stringify({ result, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMiB: peakRssMiB() }) + '\n',

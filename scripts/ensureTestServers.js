@@ -1,27 +1,36 @@
 #!/usr/bin/env node
 'use strict';
-// The tests run against real Debian servers (OpenSSH sshd, vsftpd, proftpd with mod_digest) and
-// curl. When one is missing: as root, install it with apt-get; otherwise stop at once with the one
-// command that installs it. Tests never skip because a server is absent.
-const { existsSync } = require('node:fs');
-const { execSync } = require('node:child_process');
+// The tests run against real Debian servers: OpenSSH sshd, vsftpd, and proftpd with mod_digest
+// (for server-side hashes), plus openssl and curl. When a package is missing: as root, install it
+// with apt-get; otherwise stop at once with the one command that installs it. Tests never skip.
+//
+// vsftpd and proftpd-core conflict in Debian (both provide ftp-server), so dpkg holds only one:
+// vsftpd is installed, and test/support/debianPackageRoot.ts unpacks proftpd-core from the
+// mirror into /var/cache/fileferry (dpkg-deb -x, nothing started). The libraries proftpd links
+// against are installed here so that unpacked binary runs.
+const { execFileSync, execSync } = require('node:child_process');
 
-const needed = [
-  { path: '/usr/sbin/sshd', pkg: 'openssh-server' },
-  { path: '/usr/bin/ssh-keygen', pkg: 'openssh-client' },
-  { path: '/usr/sbin/vsftpd', pkg: 'vsftpd' },
-  { path: '/usr/sbin/proftpd', pkg: 'proftpd-core' },
-  { path: '/usr/lib/proftpd/mod_digest.so', pkg: 'proftpd-core' },
-  { path: '/usr/bin/openssl', pkg: 'openssl' },
-  { path: '/usr/bin/curl', pkg: 'curl' },
+const packages = [
+  'openssh-server', 'openssh-client', 'vsftpd', 'openssl', 'curl', 'ca-certificates',
+  // proftpd-core's shared libraries (see above)
+  'libhiredis0.14', 'libmemcached11', 'libmemcachedutil2', 'libpcre2-posix3', 'libcap2', 'libacl1', 'libidn2-0', 'libncursesw6',
 ];
-const missing = [...new Set(needed.filter((n) => !existsSync(n.path)).map((n) => n.pkg))];
+
+function installed(pkg) {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().includes('install ok installed');
+  } catch {
+    return false;
+  }
+}
+
+const missing = packages.filter((p) => !installed(p));
 if (missing.length === 0) process.exit(0);
 
 const command = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing.join(' ')}`;
 if (process.getuid && process.getuid() === 0) {
-  console.error(`fileferry: installing test servers: ${missing.join(', ')}`);
-  // The packages' own start-up is denied: the tests start their own instances on loopback.
+  console.error(`fileferry: installing test servers and libraries: ${missing.join(', ')}`);
+  // The packages' own services are not started (no init here); the tests start their own instances.
   execSync(command, { stdio: 'inherit', shell: '/bin/bash' });
   process.exit(0);
 }
