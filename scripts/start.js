@@ -72,7 +72,7 @@ const lines = [
   existsSync(playground)
     ? '  Agents Playground:     http://localhost:56150   (open it in a browser and type "transfer")'
     : '  Agents Playground:     scripts/playground.js is not there yet; use the Emulator.',
-  `  Bot Framework Emulator: http://localhost:${port}/api/messages   (no app ID, no password)`,
+  `  Bot Framework Emulator: http://127.0.0.1:${port}/api/messages   (no app ID, no password)`,
   `  Sample files:          ${sources}`,
   `  Local outbox:          ${join(dataDir, 'outbox')}`,
   '  Stop with Ctrl+C.',

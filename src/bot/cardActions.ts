@@ -40,7 +40,8 @@ const ROUTES: Record<Verb, Route> = {
   'files.open': (w, a, id, d) => w.openFolder(a, id, d.prefix),
   'files.page': (w, a, id, d) => w.turnPage(a, id, d.direction),
   'files.filter': (w, a, id, d) => w.filterFiles(a, id, d.filter ?? ''),
-  'file.pick': (w, a, id, d) => w.pickFile(a, id, d.key),
+  // Not `key`: the Agents Playground's renderer treats a data field named key as its own and drops the click.
+  'file.pick': (w, a, id, d) => w.pickFile(a, id, d.objectKey),
   'dest.submit': (w, a, id, d) => w.submitDestination(a, id, d),
   'dest.test': (w, a, id, d) => w.testDestination(a, id, d),
   'dest.trustHostKey': (w, a, id, d) => w.trustHostKey(a, id, d.fingerprint),

@@ -174,7 +174,7 @@ export const COMMANDS: { command: string; description: string }[] = [
   { command: 'transfer', description: 'Start a new file transfer request (also: new).' },
   { command: 'status [id]', description: 'Show a request, or your open requests.' },
   { command: 'history', description: 'Show your last 10 requests.' },
-  { command: 'cancel <id>', description: 'Cancel a request or a running transfer.' },
+  { command: 'cancel [id]', description: 'Cancel a request or a running transfer.' },
   { command: 'help', description: 'Show this list.' },
 ];
 

@@ -14,7 +14,7 @@ export type Verb =
   | 'files.open' // data.prefix: go into a folder or back up
   | 'files.page' // data.token / data.direction
   | 'files.filter' // input filter
-  | 'file.pick' // data.key
+  | 'file.pick' // data.objectKey
   | 'dest.submit' // destination form submitted
   | 'dest.test' // Test connection
   | 'dest.trustHostKey' // user confirmed an unknown SFTP host key (data.fingerprint)

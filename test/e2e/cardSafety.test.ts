@@ -48,9 +48,9 @@ describe('e2e: forged, stale and repeated card actions', () => {
     await user.click('bucket.pick', { match: { container: 'sample-bucket' } });
     res = await user.send('files.open', { requestId, prefix: 'hidden/' }, pickerId);
     assert.match(cardText(res.body?.value), INACTIVE);
-    res = await user.send('file.pick', { requestId, key: 'reports/q1-sales.csv' }, pickerId);
+    res = await user.send('file.pick', { requestId, objectKey: 'reports/q1-sales.csv' }, pickerId);
     assert.match(cardText(res.body?.value), INACTIVE, 'a real key not listed yet (it is one folder down) is refused');
-    res = await user.send('file.pick', { requestId, key: '../late-bucket/secret.csv' }, pickerId);
+    res = await user.send('file.pick', { requestId, objectKey: '../late-bucket/secret.csv' }, pickerId);
     assert.match(cardText(res.body?.value), INACTIVE);
     res = await user.send('files.page', { requestId, direction: 'previous' }, pickerId);
     assert.match(cardText(res.body?.value), INACTIVE, 'no previous page on page 1');
@@ -107,7 +107,7 @@ describe('e2e: forged, stale and repeated card actions', () => {
     page = await user.click('files.page', { match: { direction: 'previous' } });
     assert.match(cardText(page.body?.value), /file-000\.txt/);
     page = await user.click('files.filter', { inputs: { filter: 'file-04' } });
-    const names = actionsOf(page.body?.value).filter((a) => a.verb === 'file.pick').map((a) => a.data.key);
+    const names = actionsOf(page.body?.value).filter((a) => a.verb === 'file.pick').map((a) => a.data.objectKey);
     assert.deepEqual(names, ['many/file-040.txt', 'many/file-041.txt', 'many/file-042.txt', 'many/file-043.txt', 'many/file-044.txt']);
     const up = await user.click('files.open', { match: { prefix: '' } });
     assert.ok(actionsOf(up.body?.value).some((a) => a.verb === 'files.open' && a.data.prefix === 'reports/'));
@@ -118,7 +118,7 @@ describe('e2e: forged, stale and repeated card actions', () => {
     const requestId = await signedIn(user);
     await user.click('bucket.pick', { match: { container: 'sample-bucket' } });
     await user.click('files.open', { match: { prefix: 'exports/' } });
-    await user.click('file.pick', { match: { key: 'exports/blob.bin' } });
+    await user.click('file.pick', { match: { objectKey: 'exports/blob.bin' } });
     await user.click('dest.submit', { inputs: { savedDestination: 'Local outbox', overwrite: 'rename' } });
     const [a, b] = await Promise.all([user.click('transfer.confirm'), user.click('transfer.confirm')]);
     assert.deepEqual(a.body?.value, b.body?.value, 'both clicks get the same progress card');

@@ -78,7 +78,7 @@ describe('e2e: every request-form and destination-form validation error, values 
     await user.waitForAction('signin.continue');
     await user.click('signin.continue');
     await user.click('bucket.pick', { match: { container: 'other-bucket' } });
-    await user.click('file.pick', { match: { key: 'readme.txt' } });
+    await user.click('file.pick', { match: { objectKey: 'readme.txt' } });
 
     const typed = { savedDestination: 'adhoc', protocol: 'ftp', host: 'bad host!', port: '70000', username: 'us er', password: '', remoteFolder: 'relative/folder', overwrite: 'sometimes' };
     let res = await user.click('dest.submit', { inputs: typed });

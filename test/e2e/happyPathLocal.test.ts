@@ -27,7 +27,7 @@ describe('e2e: the whole request over HTTP into the local outbox', () => {
     await user.click('bucket.pick', { match: { container: 'sample-bucket' } });
     const folder = key.slice(0, key.lastIndexOf('/') + 1);
     if (folder) await user.click('files.open', { match: { prefix: folder } });
-    await user.click('file.pick', { match: { key } });
+    await user.click('file.pick', { match: { objectKey: key } });
     await user.click('dest.submit', { inputs: { savedDestination: 'Local outbox', overwrite: 'fail' } });
   }
 
@@ -60,7 +60,7 @@ describe('e2e: the whole request over HTTP into the local outbox', () => {
     const reports = await user.click('files.open', { match: { prefix: 'reports/' } });
     const listed = cardText(reports.body?.value);
     assert.match(listed, /q1-sales\.csv/);
-    const destForm = await user.click('file.pick', { match: { key: 'reports/q1-sales.csv' } });
+    const destForm = await user.click('file.pick', { match: { objectKey: 'reports/q1-sales.csv' } });
     assert.ok(actionsOf(destForm.body?.value).some((a) => a.verb === 'dest.submit'));
     const confirm = await user.click('dest.submit', { inputs: { savedDestination: 'Local outbox', overwrite: 'fail' } });
     assert.match(cardText(confirm.body?.value), /q1-sales\.csv/);

@@ -17,7 +17,7 @@ async function toConfirm(user: ChatUser, container: string, key: string): Promis
   await user.click('bucket.pick', { match: { container } });
   const folder = key.slice(0, key.lastIndexOf('/') + 1);
   if (folder) await user.click('files.open', { match: { prefix: folder } });
-  await user.click('file.pick', { match: { key } });
+  await user.click('file.pick', { match: { objectKey: key } });
   await user.click('dest.submit', { inputs: { savedDestination: 'Local outbox', overwrite: 'rename' } });
 }
 

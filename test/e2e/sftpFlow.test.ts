@@ -20,7 +20,7 @@ async function toDestinationForm(user: ChatUser, key: string): Promise<string> {
   await user.click('bucket.pick', { match: { container: 'sample-bucket' } });
   const parts = key.split('/').slice(0, -1);
   for (let i = 1; i <= parts.length; i++) await user.click('files.open', { match: { prefix: parts.slice(0, i).join('/') + '/' } });
-  await user.click('file.pick', { match: { key } });
+  await user.click('file.pick', { match: { objectKey: key } });
   return String(form.action.data.requestId);
 }
 

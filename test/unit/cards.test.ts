@@ -349,7 +349,7 @@ describe('card content', () => {
     const card = expandCard('filePicker', fixture('filePicker', 'folder with parent, paging both ways'));
     const open = executes(card).filter((a) => a.verb === 'files.open').map((a) => (a.data as Json).prefix);
     assert.deepEqual(open, ['2024/', '2024/05/archive/']);
-    assert.deepEqual(executes(card).filter((a) => a.verb === 'file.pick').map((a) => (a.data as Json).key), ['2024/05/ledger.csv', '2024/05/ledger_v2.csv']);
+    assert.deepEqual(executes(card).filter((a) => a.verb === 'file.pick').map((a) => (a.data as Json).objectKey), ['2024/05/ledger.csv', '2024/05/ledger_v2.csv']);
     assert.ok(texts(card).includes('1.5 GiB · modified 2024-05-31 23:59 UTC'));
     assert.ok(texts(card).includes('512 B'), 'no dangling "modified" without a date');
     assert.equal(input(card, 'filter')?.value, 'led');
