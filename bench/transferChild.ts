@@ -32,6 +32,7 @@ async function main(): Promise<void> {
           username: d.username,
           privateKey: require('node:fs').readFileSync(d.privateKeyPath),
           hostKey: { fingerprint: d.fingerprint },
+          maxInFlight: process.env.BENCH_SFTP_IN_FLIGHT ? Number(process.env.BENCH_SFTP_IN_FLIGHT) : undefined,
         })
       : new (require('../src/adapters/destination/ftpDestination') as typeof import('../src/adapters/destination/ftpDestination')).FtpDestination({ protocol: 'ftp', host: '127.0.0.1', port: d.port, username: d.username, password: process.env[d.passwordEnv]!, allowPlaintext: true });
   if (process.env.BENCH_TRACE_MEM) {
