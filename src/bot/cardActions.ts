@@ -79,7 +79,10 @@ export class CardActions {
     }
     const card = cardFor(outcome.screen);
     const conversationId = activity.conversation?.id;
-    if (replyToId && conversationId) {
+    // An invoke's response already replaces the clicked card (Universal Actions); updating it
+    // again a moment later would re-render it under the user's next click and lose that click.
+    // A message submit gets no such response, so its card is replaced through the reporter.
+    if (action.via !== 'invoke' && replyToId && conversationId) {
       this.deps.reporter.progress({ conversationId, reference: conversation, activityId: replyToId }, card.attachment);
     }
     if (action.verb === 'request.new' && outcome.screen.kind === 'requestForm' && replyToId) {
