@@ -7,6 +7,13 @@ import { CLOUDS, ENVIRONMENTS, PRIORITIES, REGIONS } from '../workflow/regions';
 import { fileNameOf, type RequestRecord } from '../workflow/requestRecord';
 import type { Screen } from '../workflow/screens';
 
+/** The overwrite policy as the destination form words it. */
+const OVERWRITE_LABELS: Record<string, string> = {
+  fail: 'Stop and tell me',
+  replace: 'Replace it',
+  rename: 'Keep both (rename the new one)',
+};
+
 /** A card ready to send: its template name (for logs and tests) and the attachment. */
 export interface RenderedCard {
   name: CardName;
@@ -109,7 +116,7 @@ export function cardFor(screen: Screen): RenderedCard {
     }
     case 'confirm': {
       const { kind: _kind, size, ...rest } = screen;
-      return card('confirm', { ...rest, size: humanBytes(size) });
+      return card('confirm', { ...rest, size: humanBytes(size), overwrite: OVERWRITE_LABELS[rest.overwrite] ?? rest.overwrite });
     }
     case 'progress': {
       const p = screen.progress;
