@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FerryError } from '../../src/errors';
 import type { Destination, DestinationSession } from '../../src/ports/destination';
 import { LocalSource } from '../../src/adapters/source/localSource';
 import { runTransfer } from '../../src/transfer/engine';
 import { joinRemote } from '../../src/transfer/remotePath';
 import type { TransferEvent, TransferRequest } from '../../src/transfer/types';
+import { expectFailure } from '../support/expectFailure';
 import type { FaultRule } from '../support/faultProxy';
 import { tempDir } from '../support/tmp';
 
@@ -74,16 +74,6 @@ export function destinationConformance(name: string, fixture: () => DestinationF
 
     const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-    async function expectCode(promise: Promise<unknown>, code: string): Promise<FerryError> {
-      const error = await promise.then(
-        () => assert.fail(`expected ${code}, but it succeeded`),
-        (e: unknown) => e,
-      );
-      assert.ok(error instanceof FerryError, `expected a FerryError, got ${String(error)}`);
-      assert.equal(error.code, code, error.message);
-      return error;
-    }
-
     describe('the port', () => {
       it('stat: undefined for a missing path, size for a file, isDirectory for a folder', async () => {
         assert.equal(await session.stat(`${dir}/missing.bin`), undefined);
@@ -139,7 +129,7 @@ export function destinationConformance(name: string, fixture: () => DestinationF
       it('rename without replace refuses an existing target and keeps both files', async () => {
         await session.write(`${dir}/from`, chunksOf(Buffer.from('new'), 8), { offset: 0 });
         await session.write(`${dir}/to`, chunksOf(Buffer.from('old'), 8), { offset: 0 });
-        await expectCode(session.rename(`${dir}/from`, `${dir}/to`, { replace: false }), 'ALREADY_EXISTS');
+        await expectFailure(session.rename(`${dir}/from`, `${dir}/to`, { replace: false }), { code: 'ALREADY_EXISTS' });
         assert.equal((await f.readServerFile(`${dir}/to`)).toString(), 'old');
         assert.equal((await f.readServerFile(`${dir}/from`)).toString(), 'new');
       });
@@ -175,7 +165,7 @@ export function destinationConformance(name: string, fixture: () => DestinationF
             await new Promise((r) => setTimeout(r, 5));
           }
         }
-        await expectCode(session.write(`${dir}/c.bin`, slow(), { offset: 0, signal: controller.signal }), 'CANCELLED');
+        await expectFailure(session.write(`${dir}/c.bin`, slow(), { offset: 0, signal: controller.signal }), { code: 'CANCELLED' });
       });
     });
 
@@ -209,7 +199,7 @@ export function destinationConformance(name: string, fixture: () => DestinationF
         await seed('o.txt', Buffer.from('new'));
         await session.write(`${dir}/o.txt`, chunksOf(Buffer.from('old'), 8), { offset: 0 });
         const events: TransferEvent[] = [];
-        await expectCode(runTransfer(request('o.txt', `${dir}/o.txt`, { onEvent: (e) => events.push(e) })), 'ALREADY_EXISTS');
+        await expectFailure(runTransfer(request('o.txt', `${dir}/o.txt`, { onEvent: (e) => events.push(e) })), { code: 'ALREADY_EXISTS' });
         assert.equal((await f.readServerFile(`${dir}/o.txt`)).toString(), 'old');
         assert.deepEqual(await f.listServerDir(dir), ['o.txt']);
       });
@@ -273,11 +263,8 @@ export function destinationConformance(name: string, fixture: () => DestinationF
         await seed('flaky.bin', randomBytes(2 * 1024 * 1024));
         const faulty = await f.withFault({ action: 'reset', afterBytes: 64 * 1024, times: 100 });
         try {
-          const error = await runTransfer(request('flaky.bin', `${dir}/flaky.bin`, { destination: faulty.destination, retries: 2 })).then(
-            () => assert.fail('expected failure'),
-            (e: FerryError) => e,
-          );
-          assert.ok(error instanceof FerryError && error.retryable, String(error));
+          const error = await expectFailure(runTransfer(request('flaky.bin', `${dir}/flaky.bin`, { destination: faulty.destination, retries: 2 })));
+          assert.ok(error.retryable, String(error));
           assert.deepEqual(await f.listServerDir(dir), []);
         } finally {
           await faulty.close();
@@ -297,7 +284,7 @@ export function destinationConformance(name: string, fixture: () => DestinationF
               onEvent: (e) => { if (e.type === 'started') setTimeout(() => controller.abort(), 300); },
             }),
           );
-          await expectCode(pending, 'CANCELLED');
+          await expectFailure(pending, { code: 'CANCELLED' });
           assert.deepEqual(await f.listServerDir(dir), []);
         } finally {
           await faulty.close();
@@ -309,7 +296,7 @@ export function destinationConformance(name: string, fixture: () => DestinationF
         let connects = 0;
         const counting: Destination = { label: 'counting', connect: (s) => { connects++; return f.destination.connect(s); } };
         for (const bad of [`${dir}/../escape.txt`, `${dir}/a\r\nDELE x`, `${dir}/nul\u0000.txt`]) {
-          await expectCode(runTransfer(request('p.txt', bad, { destination: counting })), 'INVALID_PATH');
+          await expectFailure(runTransfer(request('p.txt', bad, { destination: counting })), { code: 'INVALID_PATH' });
         }
         assert.equal(connects, 0);
       });

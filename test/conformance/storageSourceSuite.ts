@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { FerryError, SourceError } from '../../src/errors';
+import { SourceError } from '../../src/errors';
 import type { ListPage, ObjectInfo, StorageSource } from '../../src/ports/storageSource';
+import { expectFailure, readAll } from '../support/expectFailure';
 
 /**
  * What an adapter's test file hands the shared suite. Everything is real: `source` talks to a
@@ -53,23 +53,6 @@ export function storageSourceConformance(name: string, setup: () => Promise<Stor
     after(async () => {
       await f?.teardown();
     });
-
-    async function readAll(stream: Readable): Promise<Buffer> {
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    }
-
-    async function expectCode(promise: Promise<unknown>, code: string): Promise<FerryError> {
-      const error = await promise.then(
-        () => assert.fail(`expected ${code}, but it succeeded`),
-        (e: unknown) => e,
-      );
-      assert.ok(error instanceof SourceError, `expected a SourceError, got ${String(error)}`);
-      assert.equal(error.code, code, error.message);
-      assert.ok(error.hint, 'every error says what to do next');
-      return error;
-    }
 
     const keys = (page: ListPage): string[] => page.objects.map((o) => o.key);
     const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -174,19 +157,19 @@ export function storageSourceConformance(name: string, setup: () => Promise<Stor
       });
 
       it('NOT_FOUND for a missing key, naming it', async () => {
-        const error = await expectCode(source.stat(container, 'tree/missing.txt'), 'NOT_FOUND');
+        const error = await expectFailure(source.stat(container, 'tree/missing.txt'), { type: SourceError, code: 'NOT_FOUND', withHint: true });
         assert.ok(error.message.includes('tree/missing.txt'), error.message);
         assert.equal(error.retryable, false);
       });
 
       it('NOT_FOUND for a key in a missing container, and for listing it', async () => {
-        const error = await expectCode(source.stat(missingContainer, 'a.txt'), 'NOT_FOUND');
+        const error = await expectFailure(source.stat(missingContainer, 'a.txt'), { type: SourceError, code: 'NOT_FOUND', withHint: true });
         assert.ok(error.message.includes(missingContainer), error.message);
-        await expectCode(source.list(missingContainer), 'NOT_FOUND');
+        await expectFailure(source.list(missingContainer), { type: SourceError, code: 'NOT_FOUND', withHint: true });
       });
 
       it('NOT_FOUND for a folder', async () => {
-        await expectCode(source.stat(container, 'tree/'), 'NOT_FOUND');
+        await expectFailure(source.stat(container, 'tree/'), { type: SourceError, code: 'NOT_FOUND', withHint: true });
       });
     });
 
@@ -243,9 +226,9 @@ export function storageSourceConformance(name: string, setup: () => Promise<Stor
         await f.seed(container, key, first);
         const old = await source.stat(container, key);
         await f.mutate(container, key, second);
-        const error = await expectCode(
+        const error = await expectFailure(
           source.read(container, old, { start: 0, end: 16 }).then(readAll),
-          'SOURCE_CHANGED',
+          { type: SourceError, code: 'SOURCE_CHANGED', withHint: true },
         );
         assert.equal(error.retryable, false, 'a changed source is not retried');
         assert.ok(error.message.includes(key), error.message);
@@ -258,25 +241,21 @@ export function storageSourceConformance(name: string, setup: () => Promise<Stor
       it('CANCELLED when the signal is already aborted', async () => {
         const controller = new AbortController();
         controller.abort();
-        await expectCode(source.read(container, info, { start: 0, end: info.size }, controller.signal), 'CANCELLED');
+        await expectFailure(source.read(container, info, { start: 0, end: info.size }, controller.signal), { type: SourceError, code: 'CANCELLED', withHint: true });
       });
 
       it('CANCELLED on the stream when the signal aborts mid-read', async () => {
         const controller = new AbortController();
         const stream = await source.read(container, info, { start: 0, end: info.size }, controller.signal);
-        const error = await (async () => {
+        const readThenAbort = async (): Promise<void> => {
           let first = true;
           for await (const chunk of stream) {
             assert.ok((chunk as Buffer).length > 0);
             if (first) controller.abort();
             first = false;
           }
-        })().then(
-          () => assert.fail('the read should fail once cancelled'),
-          (e: unknown) => e,
-        );
-        assert.ok(error instanceof SourceError, String(error));
-        assert.equal(error.code, 'CANCELLED');
+        };
+        await expectFailure(readThenAbort(), { type: SourceError, code: 'CANCELLED' });
       });
     });
   });

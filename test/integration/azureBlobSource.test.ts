@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { ConfigError, SourceError } from '../../src/errors';
 import { AzureBlobSource } from '../../src/adapters/source/azureBlobSource';
 import { HttpErrorGate } from '../support/httpErrorGate';
 import { freePort } from '../support/ports';
 import { startAzurite, type AzuriteServer } from '../support/azuriteServer';
+import { expectFailure, readAll } from '../support/expectFailure';
 
 /** Azure-specific behaviour beyond the shared conformance suite, against a real Azurite. */
 describe('AzureBlobSource against Azurite', () => {
@@ -16,21 +16,6 @@ describe('AzureBlobSource against Azurite', () => {
 
   /** The same account reached through another port on loopback. */
   const connectionStringAt = (port: number): string => server.connectionString.replace(`:${server.port}/`, `:${port}/`);
-
-  async function failure(promise: Promise<unknown>): Promise<SourceError> {
-    const error = await promise.then(
-      () => assert.fail('expected a failure'),
-      (e: unknown) => e,
-    );
-    assert.ok(error instanceof SourceError, `expected a SourceError, got ${String(error)}`);
-    return error;
-  }
-
-  async function readAll(stream: Readable): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  }
 
   before(async () => {
     server = await startAzurite();
@@ -85,8 +70,7 @@ describe('AzureBlobSource against Azurite', () => {
 
     it('503 ServerBusy once → THROTTLED (retryable) after a single request; the next call gets through', async () => {
       gate.answerNext(HttpErrorGate.azureError(503, 'ServerBusy', 'The server is busy.'));
-      const error = await failure(source.stat(container, 'data.bin'));
-      assert.equal(error.code, 'THROTTLED');
+      const error = await expectFailure(source.stat(container, 'data.bin'), { type: SourceError, code: 'THROTTLED' });
       assert.equal(error.retryable, true);
       assert.ok(error.message.includes(`azblob://${container}/data.bin`), error.message);
       assert.equal(gate.requests.length, 1, 'the SDK did not retry on its own');
@@ -96,17 +80,16 @@ describe('AzureBlobSource against Azurite', () => {
     it('500 InternalError on a ranged download → SERVER_ERROR (retryable)', async () => {
       const info = await source.stat(container, 'data.bin');
       gate.answerNext(HttpErrorGate.azureError(500, 'InternalError', 'The server encountered an internal error.'));
-      const error = await failure(source.read(container, info, { start: 0, end: 10 }));
-      assert.equal(error.code, 'SERVER_ERROR');
+      const error = await expectFailure(source.read(container, info, { start: 0, end: 10 }), { type: SourceError, code: 'SERVER_ERROR' });
       assert.equal(error.retryable, true);
       assert.equal(gate.requests.filter((r) => r.method === 'GET').length, 1);
     });
 
     it('403 AuthorizationPermissionMismatch → ACCESS_DENIED, AuthenticationFailed → AUTH_FAILED', async () => {
       gate.answerNext(HttpErrorGate.azureError(403, 'AuthorizationPermissionMismatch', 'This request is not authorized to perform this operation using this permission.'));
-      assert.equal((await failure(source.list(container))).code, 'ACCESS_DENIED');
+      await expectFailure(source.list(container), { type: SourceError, code: 'ACCESS_DENIED' });
       gate.answerNext(HttpErrorGate.azureError(403, 'AuthenticationFailed', 'Server failed to authenticate the request.'));
-      assert.equal((await failure(source.list(container))).code, 'AUTH_FAILED');
+      await expectFailure(source.list(container), { type: SourceError, code: 'AUTH_FAILED' });
     });
   });
 
@@ -127,8 +110,7 @@ describe('AzureBlobSource against Azurite', () => {
       const sas = server.accountSas('rl');
       const sig = new URLSearchParams(sas).get('sig')!;
       const source = new AzureBlobSource({ accountUrl: server.blobEndpoint, sas });
-      const error = await failure(source.stat(container, 'missing.bin'));
-      assert.equal(error.code, 'NOT_FOUND');
+      const error = await expectFailure(source.stat(container, 'missing.bin'), { type: SourceError, code: 'NOT_FOUND' });
       for (const text of [error.message, error.hint, String((error.cause as Error)?.message), JSON.stringify(error.toJSON())]) {
         assert.ok(!text.includes(sig), text);
       }
@@ -136,8 +118,7 @@ describe('AzureBlobSource against Azurite', () => {
 
     it('a SAS without read rights → a permanent refusal', async () => {
       const source = new AzureBlobSource({ accountUrl: server.blobEndpoint, sas: server.accountSas('l') });
-      const error = await failure(source.stat(container, 'data.bin'));
-      assert.equal(error.code, 'ACCESS_DENIED', error.message);
+      const error = await expectFailure(source.stat(container, 'data.bin'), { type: SourceError, code: 'ACCESS_DENIED' });
       assert.equal(error.retryable, false);
     });
   });
@@ -159,8 +140,7 @@ describe('AzureBlobSource against Azurite', () => {
 
     it('nothing listening → NETWORK (retryable)', async () => {
       const port = await freePort();
-      const error = await failure(new AzureBlobSource({ connectionString: connectionStringAt(port) }).listContainers());
-      assert.equal(error.code, 'NETWORK');
+      const error = await expectFailure(new AzureBlobSource({ connectionString: connectionStringAt(port) }).listContainers(), { type: SourceError, code: 'NETWORK' });
       assert.equal(error.retryable, true);
     });
 

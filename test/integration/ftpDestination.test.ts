@@ -8,9 +8,9 @@ import { FtpDestination, type FtpDestinationOptions } from '../../src/adapters/d
 import type { FtpSession } from '../../src/adapters/destination/ftpSession';
 import { parseSha256Reply, planSha256 } from '../../src/adapters/destination/ftpRemoteHash';
 import { LocalSource } from '../../src/adapters/source/localSource';
-import { FerryError } from '../../src/errors';
 import { canHashRemotely, hasLoginFolder, type DestinationSession } from '../../src/ports/destination';
 import { runTransfer } from '../../src/transfer/engine';
+import { expectFailure } from '../support/expectFailure';
 import { FtpFaultProxy } from '../support/ftpFaultProxy';
 import type { FtpTestServer } from '../support/ftpTestServer';
 import { startProftpd } from '../support/proftpdServer';
@@ -21,16 +21,6 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 async function* chunksOf(body: Buffer, size = 64 * 1024): AsyncGenerator<Buffer> {
   for (let i = 0; i < body.length; i += size) yield body.subarray(i, i + size);
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<FerryError> {
-  const error = await promise.then(
-    () => assert.fail(`expected ${code}, but it succeeded`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof FerryError, `expected a FerryError, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  return error;
 }
 
 /** Protocol-log lines of commands the server received (vsftpd and proftpd log formats). */
@@ -104,7 +94,7 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
 
     it('a wrong password fails with AUTH_FAILED, not retryable, naming the host and never the password', async () => {
       const wrong = `wrong-${randomBytes(6).toString('hex')}`;
-      const error = await expectCode(new FtpDestination(options(ftps, { password: wrong })).connect(), 'AUTH_FAILED');
+      const error = await expectFailure(new FtpDestination(options(ftps, { password: wrong })).connect(), { code: 'AUTH_FAILED' });
       assert.equal(error.retryable, false);
       assert.ok(error.message.includes('127.0.0.1'), error.message);
       assert.ok(!error.message.includes(wrong) && !JSON.stringify(error.toJSON()).includes(wrong));
@@ -117,9 +107,9 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
       await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
       try {
         const port = (listener.address() as { port: number }).port;
-        const error = await expectCode(
+        const error = await expectFailure(
           (async () => new FtpDestination({ protocol: 'ftp', host: '127.0.0.1', port, username: 'u', password: 'p' }).connect())(),
-          'PLAINTEXT_NOT_ALLOWED',
+          { code: 'PLAINTEXT_NOT_ALLOWED' },
         );
         assert.ok(error.hint.length > 0);
         assert.equal(connections, 0);
@@ -133,7 +123,7 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
     });
 
     it('a self-signed certificate the CA did not issue fails with TLS_CERT_INVALID before USER is sent', async () => {
-      const error = await expectCode(new FtpDestination(options(selfSigned)).connect(), 'TLS_CERT_INVALID');
+      const error = await expectFailure(new FtpDestination(options(selfSigned)).connect(), { code: 'TLS_CERT_INVALID' });
       assert.match(error.hint, /`ca`/);
       assert.equal(error.retryable, false);
       const log = await selfSigned.logText();
@@ -144,13 +134,13 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
 
     it('a certificate for another host name, or from a CA not given, fails with TLS_CERT_INVALID before USER', async () => {
       const usersBefore = commands(await ftps.logText(), 'USER').length;
-      await expectCode(new FtpDestination(options(ftps, { servername: 'files.example.org' })).connect(), 'TLS_CERT_INVALID');
-      await expectCode(new FtpDestination(options(ftps, { ca: undefined })).connect(), 'TLS_CERT_INVALID');
+      await expectFailure(new FtpDestination(options(ftps, { servername: 'files.example.org' })).connect(), { code: 'TLS_CERT_INVALID' });
+      await expectFailure(new FtpDestination(options(ftps, { ca: undefined })).connect(), { code: 'TLS_CERT_INVALID' });
       assert.equal(commands(await ftps.logText(), 'USER').length, usersBefore);
     });
 
     it('FTPS to a server without AUTH TLS is refused (never downgraded) before USER', async () => {
-      const error = await expectCode(new FtpDestination({ ...options(proftpd), protocol: 'ftps', allowPlaintext: false }).connect(), 'UNSUPPORTED');
+      const error = await expectFailure(new FtpDestination({ ...options(proftpd), protocol: 'ftps', allowPlaintext: false }).connect(), { code: 'UNSUPPORTED' });
       assert.match(error.message, /AUTH TLS/);
       assert.ok(!(await proftpd.logText()).split('\n').some((l) => l.includes('AUTH TLS') && /USER/.test(l)));
     });
@@ -162,7 +152,7 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
           s.close(() => resolve(p));
         });
       });
-      const error = await expectCode(new FtpDestination(options(ftps, { port })).connect(), 'NETWORK');
+      const error = await expectFailure(new FtpDestination(options(ftps, { port })).connect(), { code: 'NETWORK' });
       assert.equal(error.retryable, true);
     });
   });
@@ -190,9 +180,9 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
       await withSession(new FtpDestination(options(ftps)), async (session) => {
         const dir = await folder(session, ftps);
         await session.write(`${dir}/p.bin`, chunksOf(Buffer.from('0123456789')), { offset: 0 });
-        const error = await expectCode(session.write(`${dir}/p.bin`, chunksOf(Buffer.from('xyz')), { offset: 4 }), 'SERVER_ERROR');
+        const error = await expectFailure(session.write(`${dir}/p.bin`, chunksOf(Buffer.from('xyz')), { offset: 4 }), { code: 'SERVER_ERROR' });
         assert.equal(error.retryable, true);
-        await expectCode(session.write(`${dir}/missing.bin`, chunksOf(Buffer.from('xyz')), { offset: 4 }), 'NOT_FOUND');
+        await expectFailure(session.write(`${dir}/missing.bin`, chunksOf(Buffer.from('xyz')), { offset: 4 }), { code: 'NOT_FOUND' });
         assert.equal(await readFile(`${dir}/p.bin`, 'utf8'), '0123456789');
       });
     });
@@ -201,7 +191,7 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
       await withSession(new FtpDestination(options(ftps)), async (session) => {
         const dir = await folder(session, ftps);
         await session.write(`${dir}/keep.txt`, chunksOf(Buffer.from('precious')), { offset: 0 });
-        await expectCode(session.rename(`${dir}/missing.txt`, `${dir}/keep.txt`, { replace: true }), 'NOT_FOUND');
+        await expectFailure(session.rename(`${dir}/missing.txt`, `${dir}/keep.txt`, { replace: true }), { code: 'NOT_FOUND' });
         assert.equal(await readFile(`${dir}/keep.txt`, 'utf8'), 'precious');
       });
     });
@@ -218,7 +208,7 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
           let dir = '';
           await withSession(viaProxy, async (session) => {
             dir = await folder(session, server);
-            const error = await expectCode(session.write(`${dir}/cut.bin`, chunksOf(body), { offset: 0 }), 'NETWORK');
+            const error = await expectFailure(session.write(`${dir}/cut.bin`, chunksOf(body), { offset: 0 }), { code: 'NETWORK' });
             assert.equal(error.retryable, true);
           });
           assert.equal(proxy.faultsFired, 1);
@@ -243,7 +233,7 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
         const viaProxy = new FtpDestination(options(plain, { host: proxy.host, port: proxy.port, idleTimeoutMs: 1000, keepaliveIntervalMs: 200 }));
         await withSession(viaProxy, async (session) => {
           const dir = await folder(session, plain);
-          const error = await expectCode(session.write(`${dir}/stall.bin`, chunksOf(randomBytes(1024 * 1024)), { offset: 0 }), 'TIMEOUT');
+          const error = await expectFailure(session.write(`${dir}/stall.bin`, chunksOf(randomBytes(1024 * 1024)), { offset: 0 }), { code: 'TIMEOUT' });
           assert.equal(error.retryable, true);
         });
       } finally {
@@ -331,7 +321,7 @@ describe('FtpDestination against real vsftpd and proftpd', function () {
         const path = `${dir}/données du jour ✓.bin`;
         await session.write(path, chunksOf(body), { offset: 0 });
         assert.equal(await session.remoteSha256(path), sha(body));
-        await expectCode(session.remoteSha256(`${dir}/missing.bin`), 'NOT_FOUND');
+        await expectFailure(session.remoteSha256(`${dir}/missing.bin`), { code: 'NOT_FOUND' });
       });
       const src = await tempDir('ftp-src');
       try {

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { SourceError } from '../../src/errors';
 import { S3Source } from '../../src/adapters/source/s3Source';
+import { expectFailure, readAll } from '../support/expectFailure';
 import { FaultProxy } from '../support/faultProxy';
 import { HttpErrorGate } from '../support/httpErrorGate';
 import { freePort } from '../support/ports';
@@ -21,21 +21,6 @@ describe('S3Source against s3rver', () => {
     sources.push(source);
     return source;
   };
-
-  async function failure(promise: Promise<unknown>): Promise<SourceError> {
-    const error = await promise.then(
-      () => assert.fail('expected a failure'),
-      (e: unknown) => e,
-    );
-    assert.ok(error instanceof SourceError, `expected a SourceError, got ${String(error)}`);
-    return error;
-  }
-
-  async function readAll(stream: Readable): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  }
 
   before(async () => {
     server = await startS3rver();
@@ -76,8 +61,7 @@ describe('S3Source against s3rver', () => {
         const source = sourceAt(gate.endpoint);
         const info = await source.stat(bucket, 'data.bin');
         gate.answerNext(HttpErrorGate.s3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'));
-        const error = await failure(source.read(bucket, info, { start: 10, end: 20 }));
-        assert.equal(error.code, 'SOURCE_CHANGED');
+        const error = await expectFailure(source.read(bucket, info, { start: 10, end: 20 }), { type: SourceError, code: 'SOURCE_CHANGED' });
         assert.equal(error.retryable, false);
         const get = gate.requests.at(-1)!;
         assert.equal(get.method, 'GET');
@@ -102,8 +86,7 @@ describe('S3Source against s3rver', () => {
     it('503 SlowDown once → THROTTLED (retryable) after a single request; the next call gets through', async () => {
       const source = sourceAt(gate.endpoint);
       gate.answerNext(HttpErrorGate.s3Error(503, 'SlowDown', 'Please reduce your request rate.'));
-      const error = await failure(source.stat(bucket, 'data.bin'));
-      assert.equal(error.code, 'THROTTLED');
+      const error = await expectFailure(source.stat(bucket, 'data.bin'), { type: SourceError, code: 'THROTTLED' });
       assert.equal(error.retryable, true);
       assert.ok(error.message.includes('s3://fileferry-s3-specific/data.bin'), error.message);
       assert.ok(error.hint);
@@ -116,32 +99,28 @@ describe('S3Source against s3rver', () => {
       const source = sourceAt(gate.endpoint);
       const info = await source.stat(bucket, 'data.bin');
       gate.answerNext(HttpErrorGate.s3Error(503, 'SlowDown', 'Please reduce your request rate.'));
-      const error = await failure(source.read(bucket, info, { start: 0, end: 100 }));
-      assert.equal(error.code, 'THROTTLED');
+      const error = await expectFailure(source.read(bucket, info, { start: 0, end: 100 }), { type: SourceError, code: 'THROTTLED' });
       assert.equal(error.retryable, true);
       assert.ok((await readAll(await source.read(bucket, info, { start: 0, end: 100 }))).equals(body.subarray(0, 100)));
     });
 
     it('503 SlowDown on a listing (an answer with an error body) → THROTTLED', async () => {
       gate.answerNext(HttpErrorGate.s3Error(503, 'SlowDown', 'Please reduce your request rate.'));
-      const error = await failure(sourceAt(gate.endpoint).list(bucket));
-      assert.equal(error.code, 'THROTTLED');
+      const error = await expectFailure(sourceAt(gate.endpoint).list(bucket), { type: SourceError, code: 'THROTTLED' });
       assert.ok(error.message.includes('SlowDown'), error.message);
       assert.equal(gate.requests.length, 1);
     });
 
     it('500 InternalError → SERVER_ERROR (retryable)', async () => {
       gate.answerNext(HttpErrorGate.s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.'));
-      const error = await failure(sourceAt(gate.endpoint).list(bucket));
-      assert.equal(error.code, 'SERVER_ERROR');
+      const error = await expectFailure(sourceAt(gate.endpoint).list(bucket), { type: SourceError, code: 'SERVER_ERROR' });
       assert.equal(error.retryable, true);
       assert.equal(gate.requests.length, 1);
     });
 
     it('403 AccessDenied → ACCESS_DENIED (permanent)', async () => {
       gate.answerNext(HttpErrorGate.s3Error(403, 'AccessDenied', 'Access Denied'));
-      const error = await failure(sourceAt(gate.endpoint).list(bucket));
-      assert.equal(error.code, 'ACCESS_DENIED');
+      const error = await expectFailure(sourceAt(gate.endpoint).list(bucket), { type: SourceError, code: 'ACCESS_DENIED' });
       assert.equal(error.retryable, false);
     });
   });
@@ -150,19 +129,16 @@ describe('S3Source against s3rver', () => {
     it('credentials s3rver does not know → AUTH_FAILED, and the secret is in no message', async () => {
       const secret = `wrong-${randomBytes(8).toString('hex')}`;
       const source = sourceAt(server.endpoint, { accessKeyId: 'NOT-S3RVER', secretAccessKey: secret });
-      const error = await failure(source.list(bucket));
-      assert.equal(error.code, 'AUTH_FAILED', error.message);
+      const error = await expectFailure(source.list(bucket), { type: SourceError, code: 'AUTH_FAILED' });
       assert.ok(!JSON.stringify(error.toJSON()).includes(secret));
       // A HEAD answer has no body, so S3 cannot say why: a 403 there reads as ACCESS_DENIED.
-      const head = await failure(source.stat(bucket, 'data.bin'));
-      assert.equal(head.code, 'ACCESS_DENIED');
+      const head = await expectFailure(source.stat(bucket, 'data.bin'), { type: SourceError, code: 'ACCESS_DENIED' });
       assert.ok(!JSON.stringify(head.toJSON()).includes(secret));
     });
 
     it('nothing listening → NETWORK (retryable)', async () => {
       const port = await freePort();
-      const error = await failure(sourceAt(`http://127.0.0.1:${port}`).listContainers());
-      assert.equal(error.code, 'NETWORK');
+      const error = await expectFailure(sourceAt(`http://127.0.0.1:${port}`).listContainers(), { type: SourceError, code: 'NETWORK' });
       assert.equal(error.retryable, true);
     });
 
@@ -174,8 +150,7 @@ describe('S3Source against s3rver', () => {
         // The stat's keep-alive connection was accepted unarmed; a fresh source opens a new one.
         const reading = sourceAt(`http://127.0.0.1:${proxy.port}`);
         proxy.setFault({ action: 'reset', afterBytes: 50_000, direction: 'down' });
-        const error = await failure((async () => readAll(await reading.read(bucket, info, { start: 0, end: info.size })))());
-        assert.equal(error.code, 'NETWORK');
+        const error = await expectFailure((async () => readAll(await reading.read(bucket, info, { start: 0, end: info.size })))(), { type: SourceError, code: 'NETWORK' });
         assert.equal(error.retryable, true);
         assert.equal(proxy.faultsFired, 1);
       } finally {

@@ -10,6 +10,7 @@ import { FerryError } from '../../src/errors';
 import { canHashRemotely, hasLoginFolder, type DestinationSession } from '../../src/ports/destination';
 import { SftpDestination, type SftpDestinationOptions } from '../../src/adapters/destination/sftpDestination';
 import type { SftpSession } from '../../src/adapters/destination/sftpSession';
+import { expectFailure } from '../support/expectFailure';
 import { FaultProxy } from '../support/faultProxy';
 import { freePort } from '../support/ports';
 import { startSshd, type SshdServer } from '../support/sshdServer';
@@ -17,17 +18,6 @@ import { tempDir } from '../support/tmp';
 
 const run = promisify(execFile);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-async function failure(promise: Promise<unknown>, code: string): Promise<FerryError> {
-  const error = await promise.then(
-    () => assert.fail(`expected ${code}, but it succeeded`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof FerryError, `expected a FerryError, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  assert.ok(error.hint.length > 0, 'every error says what to do');
-  return error;
-}
 
 async function* chunked(body: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   let at = 0;
@@ -110,7 +100,7 @@ describe('SftpDestination against OpenSSH sshd', function () {
 
     it('a wrong password gives AUTH_FAILED (permanent), and the message holds no secret', async () => {
       const wrong = `wrong-${randomBytes(6).toString('hex')}`;
-      const error = await failure(new SftpDestination(withPassword({ password: wrong })).connect(), 'AUTH_FAILED');
+      const error = await expectFailure(new SftpDestination(withPassword({ password: wrong })).connect(), { code: 'AUTH_FAILED', withHint: true });
       assert.equal(error.retryable, false);
       for (const text of [error.message, error.hint]) {
         assert.ok(!text.includes(wrong) && !text.includes(sshd.password), 'no password in the message');
@@ -121,7 +111,7 @@ describe('SftpDestination against OpenSSH sshd', function () {
     it('an unrelated private key gives AUTH_FAILED', async () => {
       const path = join(keys.path, 'stranger');
       await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path]);
-      await failure(new SftpDestination(options({ privateKey: await readFile(path) })).connect(), 'AUTH_FAILED');
+      await expectFailure(new SftpDestination(options({ privateKey: await readFile(path) })).connect(), { code: 'AUTH_FAILED', withHint: true });
     });
 
     it('reports the login folder, for /~/ paths', async () => {
@@ -141,9 +131,9 @@ describe('SftpDestination against OpenSSH sshd', function () {
     it('refuses an unknown host key before any authentication, showing its fingerprint', async () => {
       const asked: string[] = [];
       const mark = sshd.logMark();
-      const error = await failure(
+      const error = await expectFailure(
         new SftpDestination(withPassword({ hostKey: { acceptUnknown: (fp) => { asked.push(fp); return false; } } })).connect(),
-        'HOST_KEY_UNKNOWN',
+        { code: 'HOST_KEY_UNKNOWN', withHint: true },
       );
       assert.deepEqual(asked, [sshd.hostKeyFingerprint]);
       assert.ok(error.message.includes(sshd.hostKeyFingerprint), error.message);
@@ -174,7 +164,7 @@ describe('SftpDestination against OpenSSH sshd', function () {
       const { stdout } = await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${path}.pub`]);
       const other = /(SHA256:\S+)/.exec(stdout)![1]!;
       const mark = sshd.logMark();
-      const error = await failure(new SftpDestination(options({ hostKey: { fingerprint: other } })).connect(), 'HOST_KEY_MISMATCH');
+      const error = await expectFailure(new SftpDestination(options({ hostKey: { fingerprint: other } })).connect(), { code: 'HOST_KEY_MISMATCH', withHint: true });
       assert.ok(error.message.includes(sshd.hostKeyFingerprint) && error.message.includes(other), error.message);
       assert.doesNotMatch(await logUntil(sshd, mark, /Disconnected from 127\.0\.0\.1 port \d+ \[preauth\]/), AUTH_ATTEMPT);
     });
@@ -201,18 +191,18 @@ describe('SftpDestination against OpenSSH sshd', function () {
     it('does not apply a plain "host" entry (port 22 only, as in OpenSSH) to another port', async () => {
       const file = join(keys.path, `known_hosts_${++n}`);
       await writeFile(file, `127.0.0.1 ${sshd.hostPublicKeys.ed25519}\n`);
-      const error = await failure(new SftpDestination(options({ hostKey: { knownHostsFile: file } })).connect(), 'HOST_KEY_UNKNOWN');
+      const error = await expectFailure(new SftpDestination(options({ hostKey: { knownHostsFile: file } })).connect(), { code: 'HOST_KEY_UNKNOWN', withHint: true });
       assert.ok(error.hint.includes(`[127.0.0.1]:${sshd.port} ${sshd.hostPublicKeys.ed25519}`), `the hint gives the line to add: ${error.hint}`);
     });
 
     it('a missing known_hosts file means every host is unknown', async () => {
-      await failure(new SftpDestination(options({ hostKey: { knownHostsFile: join(keys.path, 'absent') } })).connect(), 'HOST_KEY_UNKNOWN');
+      await expectFailure(new SftpDestination(options({ hostKey: { knownHostsFile: join(keys.path, 'absent') } })).connect(), { code: 'HOST_KEY_UNKNOWN', withHint: true });
     });
   });
 
   describe('connection failures', () => {
     it('a refused connection is NETWORK, retryable', async () => {
-      const error = await failure(new SftpDestination(options({ port: await freePort() })).connect(), 'NETWORK');
+      const error = await expectFailure(new SftpDestination(options({ port: await freePort() })).connect(), { code: 'NETWORK', withHint: true });
       assert.equal(error.retryable, true);
       assert.match(error.message, /ECONNREFUSED/);
     });
@@ -221,7 +211,7 @@ describe('SftpDestination against OpenSSH sshd', function () {
       const proxy = await FaultProxy.start(sshd.port);
       try {
         proxy.setFault({ action: 'stall', afterBytes: 200, direction: 'down' });
-        const error = await failure(new SftpDestination(options({ port: proxy.port, idleTimeoutMs: 800 })).connect(), 'TIMEOUT');
+        const error = await expectFailure(new SftpDestination(options({ port: proxy.port, idleTimeoutMs: 800 })).connect(), { code: 'TIMEOUT', withHint: true });
         assert.equal(error.retryable, true);
       } finally {
         await proxy.close();
@@ -231,9 +221,9 @@ describe('SftpDestination against OpenSSH sshd', function () {
     it('no common algorithm is ALGORITHM_MISMATCH, listing what each side offered', async () => {
       const strict = await startSshd({ extraConfig: ['KexAlgorithms sntrup761x25519-sha512@openssh.com'] });
       try {
-        const error = await failure(
+        const error = await expectFailure(
           new SftpDestination({ ...options(), port: strict.port, privateKey: strict.userKey.privateKey, hostKey: { fingerprint: strict.hostKeyFingerprint } }).connect(),
-          'ALGORITHM_MISMATCH',
+          { code: 'ALGORITHM_MISMATCH', withHint: true },
         );
         assert.equal(error.retryable, false);
         assert.match(error.message, /key exchange/);
@@ -281,16 +271,16 @@ describe('SftpDestination against OpenSSH sshd', function () {
       const path = fresh('short.bin');
       await withSession({}, async (s) => {
         await s.write(path, chunked(Buffer.from('abc'), [3]), { offset: 0 });
-        await failure(s.write(path, chunked(Buffer.from('def'), [3]), { offset: 10 }), 'SIZE_MISMATCH');
-        await failure(s.write(fresh('never-written.bin'), chunked(Buffer.from('x'), [1]), { offset: 5 }), 'NOT_FOUND');
+        await expectFailure(s.write(path, chunked(Buffer.from('def'), [3]), { offset: 10 }), { code: 'SIZE_MISMATCH', withHint: true });
+        await expectFailure(s.write(fresh('never-written.bin'), chunked(Buffer.from('x'), [1]), { offset: 5 }), { code: 'NOT_FOUND', withHint: true });
       });
     });
 
     it('a write into a missing folder is NOT_FOUND; into a folder the user may not write, ACCESS_DENIED', async () => {
       await withSession({}, async (s) => {
-        await failure(s.write(`${fresh('missing')}/a.bin`, chunked(Buffer.from('x'), [1]), { offset: 0 }), 'NOT_FOUND');
-        await failure(s.write('/etc/fileferry-forbidden.bin', chunked(Buffer.from('x'), [1]), { offset: 0 }), 'ACCESS_DENIED');
-        await failure(s.ensureDir('/root/fileferry-forbidden'), 'ACCESS_DENIED');
+        await expectFailure(s.write(`${fresh('missing')}/a.bin`, chunked(Buffer.from('x'), [1]), { offset: 0 }), { code: 'NOT_FOUND', withHint: true });
+        await expectFailure(s.write('/etc/fileferry-forbidden.bin', chunked(Buffer.from('x'), [1]), { offset: 0 }), { code: 'ACCESS_DENIED', withHint: true });
+        await expectFailure(s.ensureDir('/root/fileferry-forbidden'), { code: 'ACCESS_DENIED', withHint: true });
       });
     });
 
@@ -301,7 +291,7 @@ describe('SftpDestination against OpenSSH sshd', function () {
       await run('mount', ['-t', 'tmpfs', '-o', `size=1m,uid=${owner.uid},gid=${owner.gid},mode=0755`, 'fileferry-test-full', tiny]);
       try {
         await withSession({}, async (s) => {
-          const error = await failure(s.write(`${tiny}/big.bin`, chunked(randomBytes(4 * 1024 * 1024), [65536]), { offset: 0 }), 'DISK_FULL');
+          const error = await expectFailure(s.write(`${tiny}/big.bin`, chunked(randomBytes(4 * 1024 * 1024), [65536]), { offset: 0 }), { code: 'DISK_FULL', withHint: true });
           assert.equal(error.retryable, false);
           assert.ok(error.message.includes(tiny), error.message);
           assert.equal((s as SftpSession).writesSerialized, false, 'a full disk is not mistaken for a server that mishandles concurrent writes');
@@ -319,9 +309,9 @@ describe('SftpDestination against OpenSSH sshd', function () {
         const session = await new SftpDestination(options({ port: proxy.port, idleTimeoutMs: 1000 })).connect();
         const acks: number[] = [];
         try {
-          const error = await failure(
+          const error = await expectFailure(
             session.write(fresh('stall.bin'), chunked(randomBytes(8 * 1024 * 1024), [65536]), { offset: 0, onAcknowledged: (a) => acks.push(a) }),
-            'TIMEOUT',
+            { code: 'TIMEOUT', withHint: true },
           );
           assert.equal(error.retryable, true);
           assert.equal(proxy.faultsFired, 1);
@@ -340,9 +330,9 @@ describe('SftpDestination against OpenSSH sshd', function () {
         proxy.setFault({ action: 'cut', afterBytes: 1024 * 1024 });
         const session = await new SftpDestination(options({ port: proxy.port })).connect();
         try {
-          const error = await failure(session.write(fresh('cut.bin'), chunked(randomBytes(8 * 1024 * 1024), [65536]), { offset: 0 }), 'NETWORK');
+          const error = await expectFailure(session.write(fresh('cut.bin'), chunked(randomBytes(8 * 1024 * 1024), [65536]), { offset: 0 }), { code: 'NETWORK', withHint: true });
           assert.equal(error.retryable, true);
-          await failure(session.stat(sshd.rootDir), 'NETWORK');
+          await expectFailure(session.stat(sshd.rootDir), { code: 'NETWORK', withHint: true });
         } finally {
           await session.close();
         }
@@ -395,7 +385,7 @@ describe('SftpDestination against OpenSSH sshd', function () {
       await withSession({}, async (s) => {
         await s.write(from, chunked(Buffer.from('new'), [3]), { offset: 0 });
         await s.write(to, chunked(Buffer.from('old'), [3]), { offset: 0 });
-        await failure(s.rename(from, to, { replace: false }), 'ALREADY_EXISTS');
+        await expectFailure(s.rename(from, to, { replace: false }), { code: 'ALREADY_EXISTS', withHint: true });
         assert.equal((await readFile(to)).toString(), 'old');
         assert.equal((await readFile(from)).toString(), 'new');
         const free = fresh('c');
@@ -433,7 +423,7 @@ describe('SftpDestination against OpenSSH sshd', function () {
 
       const mark = sshd.logMark();
       for (const destination of [pinned, accepted, new SftpDestination(options({ hostKey: { knownHostsFile: file } }))]) {
-        const error = await failure(destination.connect(), 'HOST_KEY_MISMATCH');
+        const error = await expectFailure(destination.connect(), { code: 'HOST_KEY_MISMATCH', withHint: true });
         assert.ok(error.message.includes(newFingerprint), error.message);
         assert.ok(error.message.includes(oldFingerprint), error.message);
         assert.match(error.hint, /pin/);
