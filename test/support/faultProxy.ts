@@ -45,48 +45,7 @@ export class FaultProxy {
     this.sockets.add(client).add(upstream);
     const rule = this.rule && this.rule.left > 0 ? this.rule : undefined;
     if (rule) rule.left--;
-    let stalled = false;
-    const fire = (): void => {
-      this.faultsFired++;
-      if (!rule) return;
-      if (rule.action === 'stall') {
-        stalled = true;
-        return;
-      }
-      if (rule.action === 'reset') {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      } else {
-        client.destroy();
-        upstream.destroy();
-      }
-    };
-    const pipe = (from: Socket, to: Socket, direction: 'up' | 'down'): void => {
-      let seen = 0;
-      from.on('data', (chunk: Buffer) => {
-        if (stalled) return;
-        if (rule && (rule.direction ?? 'up') === direction && seen + chunk.length >= rule.afterBytes) {
-          const keep = Math.max(0, rule.afterBytes - seen);
-          seen += keep;
-          if (keep > 0) to.write(chunk.subarray(0, keep));
-          fire();
-          return;
-        }
-        seen += chunk.length;
-        if (!to.write(chunk)) {
-          from.pause();
-          to.once('drain', () => from.resume());
-        }
-      });
-      from.on('end', () => { if (!stalled) to.end(); });
-      from.on('error', () => to.destroy());
-      from.on('close', () => {
-        this.sockets.delete(from);
-        if (!stalled) to.destroy();
-      });
-    };
-    pipe(client, upstream, 'up');
-    pipe(upstream, client, 'down');
+    spliceWithFault(client, upstream, rule, { fired: () => this.faultsFired++, closed: (s) => this.sockets.delete(s) });
   }
 
   /** Drops every open connection (stalled ones included) and stops listening. */
@@ -99,4 +58,56 @@ export class FaultProxy {
   dropAll(): void {
     for (const s of this.sockets) s.destroy();
   }
+}
+
+/**
+ * Forwards bytes both ways between two sockets and, once `rule`'s byte count has gone in its
+ * direction, cuts, resets or stalls the pair. Shared by this proxy and the FTP-aware one.
+ */
+export function spliceWithFault(
+  client: Socket,
+  upstream: Socket,
+  rule: FaultRule | undefined,
+  hooks: { fired(): void; closed(socket: Socket): void },
+): void {
+  let stalled = false;
+  const fire = (): void => {
+    hooks.fired();
+    if (!rule) return;
+    if (rule.action === 'stall') {
+      stalled = true;
+    } else if (rule.action === 'reset') {
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    } else {
+      client.destroy();
+      upstream.destroy();
+    }
+  };
+  const pipe = (from: Socket, to: Socket, direction: 'up' | 'down'): void => {
+    let seen = 0;
+    from.on('data', (chunk: Buffer) => {
+      if (stalled) return;
+      if (rule && (rule.direction ?? 'up') === direction && seen + chunk.length >= rule.afterBytes) {
+        const keep = Math.max(0, rule.afterBytes - seen);
+        seen += keep;
+        if (keep > 0) to.write(chunk.subarray(0, keep));
+        fire();
+        return;
+      }
+      seen += chunk.length;
+      if (!to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+    });
+    from.on('end', () => { if (!stalled) to.end(); });
+    from.on('error', () => to.destroy());
+    from.on('close', () => {
+      hooks.closed(from);
+      if (!stalled) to.destroy();
+    });
+  };
+  pipe(client, upstream, 'up');
+  pipe(upstream, client, 'down');
 }

@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { FaultRule } from './faultProxy';
+import { spliceWithFault, type FaultRule } from './faultProxy';
 import { MIRROR_HOST } from './ftpTestServer';
 
 /**
@@ -66,45 +66,7 @@ export class FtpFaultProxy {
         rule = this.rule;
       }
     }
-    let stalled = false;
-    const fire = (): void => {
-      this.faultsFired++;
-      if (rule!.action === 'stall') {
-        stalled = true;
-      } else if (rule!.action === 'reset') {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      } else {
-        client.destroy();
-        upstream.destroy();
-      }
-    };
-    const pipe = (from: Socket, to: Socket, direction: 'up' | 'down'): void => {
-      let seen = 0;
-      from.on('data', (chunk: Buffer) => {
-        if (stalled) return;
-        if (rule && (rule.direction ?? 'up') === direction && seen + chunk.length >= rule.afterBytes) {
-          const keep = Math.max(0, rule.afterBytes - seen);
-          seen += keep;
-          if (keep > 0) to.write(chunk.subarray(0, keep));
-          fire();
-          return;
-        }
-        seen += chunk.length;
-        if (!to.write(chunk)) {
-          from.pause();
-          to.once('drain', () => from.resume());
-        }
-      });
-      from.on('end', () => { if (!stalled) to.end(); });
-      from.on('error', () => to.destroy());
-      from.on('close', () => {
-        this.sockets.delete(from);
-        if (!stalled) to.destroy();
-      });
-    };
-    pipe(client, upstream, 'up');
-    pipe(upstream, client, 'down');
+    spliceWithFault(client, upstream, rule, { fired: () => this.faultsFired++, closed: (s) => this.sockets.delete(s) });
   }
 
   /** Drops every open connection now, as a network outage would. */
