@@ -2,7 +2,7 @@ import { FerryError, PathError } from '../errors';
 import { hasLoginFolder } from '../ports/destination';
 import { runTransfer } from '../transfer/engine';
 import { basename, checkRemotePath, joinRemote } from '../transfer/remotePath';
-import type { OverwritePolicy, TransferResult } from '../transfer/types';
+import type { OverwritePolicy, TransferEvent, TransferResult } from '../transfer/types';
 import { openDestination, openSource, type EndpointOptions } from './endpoints';
 import { parseLocation } from './locationUrl';
 import { progressLine } from './progressLine';
@@ -33,9 +33,11 @@ export interface CopyReport {
 /** `fileferry copy SRC DST`: returns the exit code (0 only on success). */
 export async function copyCommand(src: string, dst: string, options: CopyOptions): Promise<number> {
   const started = performance.now();
+  // Counted from the engine's events so that a failed copy reports them too.
+  const seen = { attempts: 0, resumedFromBytes: [] as number[] };
   let report: CopyReport;
   try {
-    const result = await copy(src, dst, options);
+    const result = await copy(src, dst, options, seen);
     report = { ...result, status: 'completed' };
   } catch (e) {
     const error = e instanceof FerryError ? e : new FerryError('transfer', 'INTERNAL', (e as Error).message);
@@ -44,8 +46,8 @@ export async function copyCommand(src: string, dst: string, options: CopyOptions
       bytes: 0,
       sha256: '',
       seconds: (performance.now() - started) / 1000,
-      attempts: 0,
-      resumedFromBytes: [],
+      attempts: seen.attempts,
+      resumedFromBytes: seen.resumedFromBytes,
       verification: 'none',
       error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
     };
@@ -63,7 +65,7 @@ export async function copyCommand(src: string, dst: string, options: CopyOptions
   return report.status === 'completed' ? 0 : 1;
 }
 
-async function copy(src: string, dst: string, options: CopyOptions): Promise<TransferResult> {
+async function copy(src: string, dst: string, options: CopyOptions, seen: { attempts: number; resumedFromBytes: number[] }): Promise<TransferResult> {
   const from = parseLocation(src);
   const to = parseLocation(dst);
   const { source, container, key } = openSource(from, options.env);
@@ -85,6 +87,11 @@ async function copy(src: string, dst: string, options: CopyOptions): Promise<Tra
     }
   }
   const live = options.progress && options.err.isTTY === true;
+  const onEvent = (event: TransferEvent): void => {
+    if (event.type === 'attempt-failed') seen.attempts = event.attempt + 1;
+    if (event.type === 'resumed') seen.resumedFromBytes.push(event.fromByte);
+  };
+  seen.attempts = 1;
   try {
     return await runTransfer({
       source,
@@ -95,6 +102,7 @@ async function copy(src: string, dst: string, options: CopyOptions): Promise<Tra
       overwrite: options.overwrite,
       retries: options.retries,
       signal: options.signal,
+      onEvent,
       onProgress: live ? (p) => options.err.write(`\r\u001b[2K${progressLine(p)}`) : undefined,
     });
   } finally {

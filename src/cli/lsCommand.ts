@@ -26,21 +26,22 @@ export async function lsCommand(src: string, options: { json: boolean; out: Node
     else options.out.write(line(object.key, object.size, object.lastModified));
     return 0;
   }
-  const folders: string[] = [];
-  const objects = [];
+  // Text is printed page by page, so a bucket with millions of keys never sits in memory;
+  // --json prints one object, so it collects the listing first.
+  const all = { folders: [] as string[], objects: [] as unknown[] };
   let token: string | undefined;
   do {
     const page = await source.list(container, { prefix: key, token, pageSize: 1000 });
-    folders.push(...page.folders);
-    objects.push(...page.objects);
+    if (options.json) {
+      all.folders.push(...page.folders);
+      all.objects.push(...page.objects);
+    } else {
+      for (const f of page.folders) options.out.write(`${''.padStart(10)}  ${''.padEnd(16)}  ${f}\n`);
+      for (const o of page.objects) options.out.write(line(o.key, o.size, o.lastModified));
+    }
     token = page.nextToken;
   } while (token);
-  if (options.json) {
-    options.out.write(JSON.stringify({ folders, objects }) + '\n');
-  } else {
-    for (const f of folders) options.out.write(`${''.padStart(10)}  ${''.padEnd(16)}  ${f}\n`);
-    for (const o of objects) options.out.write(line(o.key, o.size, o.lastModified));
-  }
+  if (options.json) options.out.write(JSON.stringify(all) + '\n');
   return 0;
 }
 

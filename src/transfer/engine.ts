@@ -65,6 +65,13 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
   const resumedFromBytes: number[] = [];
   let session: DestinationSession | undefined;
   let acknowledged = 0;
+  /** The folder exists and the 'fail' policy was checked (done once, by the first attempt that connects). */
+  let prepared = false;
+  /** A write has started, so a later attempt resumes from what the server holds. */
+  let writeStarted = false;
+  /** The rename was sent; if its reply was lost, the file may already stand under its final name. */
+  let renameSent = false;
+  let verified: { sha256: string; level: VerificationLevel } | undefined;
   /** Set once every byte is on the server; a later retry then only verifies and renames. */
   let digests: Record<string, string> | undefined;
   let result: TransferResult | undefined;
@@ -77,8 +84,17 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
       try {
         if (signal?.aborted) throw cancelled();
         session ??= await request.destination.connect(signal);
+        if (!prepared) {
+          await prepareDestination(session, finalPath, request.overwrite, signal);
+          prepared = true;
+        }
+        if (renameSent && verified && (await landedUnderFinalName(session))) {
+          result = completed(finalPath, verified);
+          return result;
+        }
         if (!digests) {
-          const offset = await startingOffset(session, attempts, finalPath, temporaryPath, request.overwrite, acknowledged, pinned.size);
+          const offset = writeStarted ? await resumeOffset(session, temporaryPath, acknowledged, pinned.size, signal) : 0;
+          writeStarted = true;
           if (offset > 0) {
             resumedFromBytes.push(offset);
             emit({ type: 'resumed', attempt: attempts, fromByte: offset });
@@ -86,21 +102,11 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
           await upload(session, offset);
           digests = hash.digest();
         }
-        const verification = await verify(session, digests);
+        const verification = (verified = await verify(session, digests));
+        renameSent = true;
         const placed = await placeFinalFile(session, temporaryPath, finalPath, request.overwrite, signal);
         emit({ type: 'renamed', from: temporaryPath, to: placed });
-        meter.set(pinned.size);
-        meter.flush();
-        result = {
-          status: 'completed',
-          bytes: pinned.size,
-          sha256: verification.sha256,
-          seconds: (performance.now() - started) / 1000,
-          attempts,
-          resumedFromBytes,
-          verification: verification.level,
-          finalPath: placed,
-        };
+        result = completed(placed, verification);
         return result;
       } catch (e) {
         // A failed attempt's connection is suspect: drop it and reconnect on the next one.
@@ -112,6 +118,31 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
   } finally {
     if (!result) await removeTemporary();
     await session?.close();
+  }
+
+  function completed(placed: string, verification: { sha256: string; level: VerificationLevel }): TransferResult {
+    meter.set(pinned.size);
+    meter.flush();
+    return {
+      status: 'completed',
+      bytes: pinned.size,
+      sha256: verification.sha256,
+      seconds: (performance.now() - started) / 1000,
+      attempts,
+      resumedFromBytes,
+      verification: verification.level,
+      finalPath: placed,
+    };
+  }
+
+  /**
+   * After a rename whose reply was lost: the temporary file is gone and the final name holds a
+   * file of the right size, so the rename took effect. Only for 'fail' and 'replace', where the
+   * final name is known; the bytes were verified before the rename was sent.
+   */
+  async function landedUnderFinalName(s: DestinationSession): Promise<boolean> {
+    if (request.overwrite === 'rename' || (await s.stat(temporaryPath, signal))) return false;
+    return (await s.stat(finalPath, signal))?.size === pinned.size;
   }
 
   async function upload(s: DestinationSession, offset: number): Promise<void> {
@@ -204,11 +235,14 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
   }
 
   async function removeTemporary(): Promise<void> {
-    // Best effort: reuse the session, or open a fresh one when the failure broke it.
+    // Best effort: reuse the session, or open a fresh one when the failure broke it. Bounded in
+    // time, so a cancel against an unreachable server still ends promptly.
     let s = session;
     try {
-      s ??= await request.destination.connect();
-      await s.remove(temporaryPath);
+      if (!writeStarted) return;
+      const timeout = AbortSignal.timeout(Math.min(tuning.idleTimeoutMs, 15_000));
+      s ??= await request.destination.connect(timeout);
+      await s.remove(temporaryPath, timeout);
       emit({ type: 'cleaned-up', path: temporaryPath });
     } catch {
       // The original error matters more; a leftover temporary name is never the final name.
@@ -219,30 +253,25 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
 }
 
 /**
- * Where an attempt starts writing. The first attempt creates the folder, refuses early under the
- * 'fail' policy (so a 5 TB upload does not end in "already exists"), and starts at 0. A later
- * attempt resumes from what the server holds: for offset-capable servers no further than what it
- * acknowledged (bytes beyond that may be holes), for append-only servers exactly its size.
+ * Before the first byte: the target folder exists, and under the 'fail' policy an existing final
+ * name is refused now rather than after a 5 TB upload (the rename checks again at the end).
  */
-async function startingOffset(
-  session: DestinationSession,
-  attempt: number,
-  finalPath: string,
-  temporaryPath: string,
-  overwrite: TransferRequest['overwrite'],
-  acknowledged: number,
-  size: number,
-): Promise<number> {
-  if (attempt === 1) {
-    await session.ensureDir(dirname(finalPath));
-    if (overwrite === 'fail' && (await session.stat(finalPath))) {
-      throw new DestinationError('ALREADY_EXISTS', `${finalPath} already exists on the destination.`, {
-        hint: 'Choose the replace or rename overwrite policy, or another file name.',
-      });
-    }
-    return 0;
+async function prepareDestination(session: DestinationSession, finalPath: string, overwrite: TransferRequest['overwrite'], signal?: AbortSignal): Promise<void> {
+  await session.ensureDir(dirname(finalPath), signal);
+  if (overwrite === 'fail' && (await session.stat(finalPath, signal))) {
+    throw new DestinationError('ALREADY_EXISTS', `${finalPath} already exists on the destination.`, {
+      hint: 'Choose the replace or rename overwrite policy, or another file name.',
+    });
   }
-  const held = (await session.stat(temporaryPath))?.size ?? 0;
+}
+
+/**
+ * Where a resumed write starts: what the server holds, but for offset-capable servers no further
+ * than what it acknowledged (bytes beyond that may be holes); append-only servers (FTP APPE) can
+ * only continue at their size.
+ */
+async function resumeOffset(session: DestinationSession, temporaryPath: string, acknowledged: number, size: number, signal?: AbortSignal): Promise<number> {
+  const held = (await session.stat(temporaryPath, signal))?.size ?? 0;
   const offset = session.resumeMode === 'append' ? held : Math.min(held, acknowledged);
   return offset <= size ? offset : 0;
 }

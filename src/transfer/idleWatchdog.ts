@@ -39,8 +39,10 @@ export class IdleWatchdog {
     });
   }
 
+  /** Ends the attempt: stops the clock and aborts whatever still listens (leftover source reads). */
   stop(): void {
     clearInterval(this.timer);
     this.parent?.removeEventListener('abort', this.onParentAbort);
+    if (!this.controller.signal.aborted) this.controller.abort(new TransferError('CANCELLED', 'The attempt ended.'));
   }
 }

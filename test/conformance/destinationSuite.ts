@@ -242,6 +242,41 @@ export function destinationConformance(name: string, fixture: () => DestinationF
         });
       }
 
+      it('resumes from a hash snapshot in the middle of a large file', async () => {
+        // Past the 16 MiB snapshot interval, so the hash steps back to a mid-file snapshot
+        // rather than to byte 0, and the final digest must still cover every byte once.
+        const body = randomBytes(40 * 1024 * 1024 + 77);
+        await seed('large.bin', body);
+        const faulty = await f.withFault({ action: 'cut', afterBytes: 36 * 1024 * 1024 });
+        try {
+          const result = await runTransfer(request('large.bin', `${dir}/large.bin`, { destination: faulty.destination, tuning: { ...FAST, partSize: 4 * 1024 * 1024 } }));
+          assert.equal(result.sha256, sha(body));
+          assert.ok(result.resumedFromBytes[0]! > 16 * 1024 * 1024, `resumed from ${result.resumedFromBytes}`);
+          assert.equal(sha(await f.readServerFile(`${dir}/large.bin`)), sha(body));
+        } finally {
+          await faulty.close();
+        }
+      });
+
+      it('a connection that dies at once is retried, and the folder and the fail policy still apply', async () => {
+        await seed('early.bin', Buffer.from('early'));
+        const faulty = await f.withFault({ action: 'reset', afterBytes: 0 });
+        try {
+          const result = await runTransfer(request('early.bin', `${dir}/made/here/early.bin`, { destination: faulty.destination }));
+          assert.ok(result.attempts >= 2, `attempts ${result.attempts}`);
+          assert.equal((await f.readServerFile(`${dir}/made/here/early.bin`)).toString(), 'early');
+        } finally {
+          await faulty.close();
+        }
+        const again = await f.withFault({ action: 'reset', afterBytes: 0 });
+        try {
+          await expectFailure(runTransfer(request('early.bin', `${dir}/made/here/early.bin`, { destination: again.destination })), { code: 'ALREADY_EXISTS' });
+          assert.deepEqual(await f.listServerDir(`${dir}/made/here`), ['early.bin']);
+        } finally {
+          await again.close();
+        }
+      });
+
       it('a stalled connection times out on idleness and resumes', async () => {
         const body = randomBytes(3 * 1024 * 1024);
         await seed('stall.bin', body);

@@ -60,6 +60,16 @@ describe('fileferry CLI', () => {
     assert.equal(JSON.parse(r.out).finalPath, `${dir.path}/dst/data file (1).bin`);
   });
 
+  it('a failed copy reports the attempts and resumes it made', async () => {
+    // A missing source folder fails at the first attempt (permanent), after one attempt.
+    const r = await cli(['copy', `file://${dir.path}/src/sub/missing.bin`, `file://${dir.path}/dst/`, '--json']);
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.out);
+    assert.equal(report.error.code, 'NOT_FOUND');
+    assert.equal(report.attempts, 1);
+    assert.deepEqual(report.resumedFromBytes, []);
+  });
+
   it('refuses a password in the URL without echoing it', async () => {
     const r = await cli(['copy', `file://${dir.path}/src/sub/data%20file.bin`, 'sftp://u:hunter2@127.0.0.1:1/x', '--json']);
     assert.equal(r.code, 1);

@@ -13,9 +13,11 @@ export function faultyDestination(inner: Destination, rule: FaultRule): Destinat
   return {
     label: `${inner.label} (with faults)`,
     async connect(signal) {
-      const session = await inner.connect(signal);
       const armed = left > 0;
       if (armed) left--;
+      // A fault after 0 bytes is a connection that dies at once: the connect itself fails.
+      if (armed && rule.afterBytes === 0) throw new DestinationError('NETWORK', `Injected ${rule.action} on connect.`);
+      const session = await inner.connect(signal);
       if (!armed) return session;
       return withFaultyWrite(session, rule);
     },

@@ -83,9 +83,7 @@ class LocalSession implements DestinationSession {
       if (options.replace) {
         await rename(source, target);
       } else {
-        // link() fails with EEXIST instead of replacing, which makes "no replace" race-free.
-        await link(source, target);
-        await unlink(source);
+        await renameWithoutReplace(source, target);
       }
     } catch (e) {
       throw mapFsError(e, to);
@@ -97,6 +95,24 @@ class LocalSession implements DestinationSession {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * link() fails with EEXIST instead of replacing, which makes "no replace" race-free. File systems
+ * without hard links (SMB, FAT, some FUSE mounts) refuse link(); there a check-then-rename is the
+ * best available, with a small window in which another writer could slip in.
+ */
+async function renameWithoutReplace(source: string, target: string): Promise<void> {
+  try {
+    await link(source, target);
+    await unlink(source);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code;
+    if (errno !== 'EPERM' && errno !== 'ENOTSUP' && errno !== 'EOPNOTSUPP' && errno !== 'ENOSYS') throw e;
+    const taken = await stat(target).then(() => true, () => false);
+    if (taken) throw Object.assign(new Error('target exists'), { code: 'EEXIST', syscall: 'rename' });
+    await rename(source, target);
+  }
 }
 
 function mapFsError(e: unknown, path: string): DestinationError {
