@@ -88,6 +88,18 @@ export class ProgressReporter {
     });
   }
 
+  /**
+   * Makes a message take progress again after its final card: a Retry runs a new transfer on the
+   * same card, so the earlier final must not freeze it. A final card still waiting to be delivered
+   * is kept (it goes out first, then the new progress).
+   */
+  reopen(target: CardTarget): void {
+    const lane = this.lanes.get(target.conversationId);
+    if (!lane) return;
+    lane.finished.delete(target.activityId);
+    lane.lastSent.delete(target.activityId);
+  }
+
   /** Drops every pending update (shutdown). */
   close(): void {
     this.closed = true;

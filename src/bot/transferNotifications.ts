@@ -24,7 +24,12 @@ export class TransferNotifications implements TransferListener {
     private readonly log: Logger,
   ) {}
 
+  /** A (re)started transfer: its card takes progress again (after a Retry), or a progress card is posted. */
   onStarted(record: RequestRecord): void {
+    const conversationId = conversationIdOf(record);
+    if (record.cardActivityId && conversationId) {
+      this.reporter.reopen({ conversationId, reference: record.conversation, activityId: record.cardActivityId });
+    }
     if (record.cardActivityId || this.posted.has(record.id)) return;
     const card = cardFor({ kind: 'progress', requestId: record.id, fileName: fileNameOf(record.source?.key), progress: { bytes: 0, total: record.source?.size ?? 0, percent: 0, rate: 0, attempt: 1 } });
     const sent = this.messenger.send(reference(record), { attachments: [card.attachment] }).catch((e: unknown) => {
@@ -71,10 +76,14 @@ export class TransferNotifications implements TransferListener {
 
   private async target(record: RequestRecord): Promise<CardTarget | undefined> {
     const activityId = record.cardActivityId ?? (await this.posted.get(record.id));
-    const conversationId = (record.conversation as { conversation?: { id?: string } }).conversation?.id;
+    const conversationId = conversationIdOf(record);
     if (!activityId || !conversationId) return undefined;
     return { conversationId, reference: record.conversation, activityId };
   }
+}
+
+function conversationIdOf(record: RequestRecord): string | undefined {
+  return (record.conversation as { conversation?: { id?: string } }).conversation?.id;
 }
 
 function reference(record: RequestRecord): Partial<ConversationReference> {

@@ -7,6 +7,8 @@
  *   the action produced). A repeat of the same verb while the request is still at that step (a
  *   double click, or Teams re-sending an invoke after 15 s) gets the remembered outcome and
  *   causes nothing again: one ticket pair, one sign-in, one transfer.
+ * - `forget` drops a request's memo once it has reached a final state, so the memo holds only
+ *   requests still in progress (plus, for a short grace, the answer to a final action's repeat).
  */
 export class ActionGate<R> {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -34,7 +36,24 @@ export class ActionGate<R> {
     byVerb.set(verb, { revision, outcome });
   }
 
-  forget(requestId: string): void {
-    this.memo.delete(requestId);
+  /** True while a memo is kept for the request. */
+  remembers(requestId: string): boolean {
+    return this.memo.has(requestId);
+  }
+
+  /**
+   * Drops the request's memo, now or `afterMs` from now (so a double click on the action that
+   * ended the request is still answered with its outcome, not refused).
+   */
+  forget(requestId: string, afterMs = 0): void {
+    if (afterMs <= 0) {
+      this.memo.delete(requestId);
+      return;
+    }
+    const byVerb = this.memo.get(requestId);
+    if (!byVerb) return;
+    setTimeout(() => {
+      if (this.memo.get(requestId) === byVerb) this.memo.delete(requestId);
+    }, afterMs).unref();
   }
 }

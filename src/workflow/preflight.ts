@@ -10,6 +10,8 @@ export interface PreflightStep {
 }
 
 const CONNECT_STEPS = ['Reach the server', 'Check the host identity', 'Log in'] as const;
+/** The probe's removal gets its own time limit: the test's signal may be what just fired. */
+const REMOVE_TIMEOUT_MS = 10_000;
 
 /**
  * "Test connection": connects (reach, host identity, login), then writes a small probe file in
@@ -34,23 +36,30 @@ export async function preflight(destination: Destination, folder: string, signal
   const id = randomBytes(4).toString('hex');
   const probe = joinRemote(folder, `.fileferry-probe-${id}.tmp`);
   const renamed = joinRemote(folder, `.fileferry-probe-${id}`);
-  let written: string | undefined;
+  /** Where the probe may stand: set before each write or rename, since a failed one may have landed. */
+  let placed: string | undefined;
+  /** Whether the probe is known to exist (its write succeeded), so its removal is a step to show. */
+  let written = false;
   try {
     await run('Write a probe file', async () => {
       await session.ensureDir(folder, signal);
+      placed = probe;
       await session.write(probe, one(Buffer.from('FileFerry connection test\n')), { offset: 0, signal });
-      written = probe;
+      written = true;
     });
     await run('Rename the probe file', async () => {
       await session.rename(probe, renamed, { replace: true, signal });
-      written = renamed;
+      placed = renamed;
     });
   } catch {
     // The failing step is already recorded.
   } finally {
-    if (written) {
-      const target = written;
-      await run('Remove the probe file', () => session.remove(target, signal)).catch(() => undefined);
+    if (placed) {
+      const target = placed;
+      const remove = () => session.remove(target, AbortSignal.timeout(REMOVE_TIMEOUT_MS));
+      // A write that failed may still have left part of the probe: remove it quietly.
+      if (written) await run('Remove the probe file', remove).catch(() => undefined);
+      else await remove().catch(() => undefined);
     }
     await session.close();
   }

@@ -20,6 +20,8 @@ export type RequestState =
 
 export const OPEN_STATES: readonly RequestState[] = ['draft', 'ticketed', 'signed-in', 'source-chosen', 'destination-set'];
 export const FINAL_STATES: readonly RequestState[] = ['completed', 'cancelled', 'expired'];
+/** States in which nothing is in progress (a failed request may still be retried). */
+export const ENDED_STATES: readonly RequestState[] = ['completed', 'failed', 'cancelled', 'expired'];
 
 /** Who acts: the user's stable ID (Entra object ID, or the channel ID in local mode) and tenant. */
 export interface Actor {
@@ -61,6 +63,8 @@ export interface RequestRecord {
   form?: RequestFormValues;
   tickets?: TicketPair;
   signInProvider?: string;
+  /** When the request signed in. Set once; a request never signs in again (a new one is needed). */
+  signedInAt?: string;
   source?: { container: string; key: string; size: number; lastModified?: string; etag?: string };
   destination?: { spec: DestinationSpec; label: string; remotePath: string; overwrite: OverwritePolicy; hostKeyFingerprint?: string };
   transfer?: { attempts: number; startedAt: string; lastBytes?: number };

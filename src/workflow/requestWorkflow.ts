@@ -5,7 +5,7 @@ import { applyFilter, listContainers, openFolder, turnPage } from './browsing';
 import { DestinationStep } from './destinationStep';
 import { HostKeyMemory } from './hostKeyMemory';
 import { newRequestId } from './requestId';
-import { OPEN_STATES, fileNameOf, type Actor, type RequestRecord, type RequestState } from './requestRecord';
+import { ENDED_STATES, OPEN_STATES, fileNameOf, type Actor, type RequestRecord, type RequestState } from './requestRecord';
 import { keyProblem, validateRequestForm } from './requestValidation';
 import { PRIORITIES } from './regions';
 import type { ActionOutcome, Screen } from './screens';
@@ -17,6 +17,8 @@ import type { TransferListener, Volatile, WorkflowContext, WorkflowDeps } from '
 import { WorkflowError, type WorkflowErrorCode } from './workflowError';
 
 const BROWSING: RequestState[] = ['signed-in'];
+/** How long a repeat of the action that ended a request is still answered from the memo. */
+const ENDED_REPLAY_MS = 60_000;
 
 /**
  * The request state machine, one method per card action. Every action is authorised against
@@ -51,6 +53,7 @@ export class RequestWorkflow {
         await deps.repository.put(record);
       },
       serial: (id, fn) => this.gate.serial(id, fn),
+      forget: (id) => this.gate.forget(id),
     };
     this.destinationStep = new DestinationStep(this.ctx);
     this.transferStep = new TransferStep(this.ctx);
@@ -137,7 +140,7 @@ export class RequestWorkflow {
   /** "Continue as …" / "I have signed in". One sign-in per request, ever. */
   continueSignIn(actor: Actor, requestId: string): Promise<ActionOutcome> {
     return this.act(actor, requestId, 'signin.continue', ['ticketed'], true, async (record) => {
-      if (this.ctx.sessions.everSignedIn(record.id)) throw new WorkflowError('SESSION_ENDED', `Request ${record.id} has signed in before.`);
+      if (record.signedInAt) throw new WorkflowError('SESSION_ENDED', `Request ${record.id} has signed in before.`);
       const result = await this.deps.identity.completeSignIn(this.scope(record));
       if (result.status === 'pending') {
         const challenge = this.ctx.vault.get(record.id)?.challenge;
@@ -147,6 +150,7 @@ export class RequestWorkflow {
       const session = this.ctx.sessions.open(record.id, result.session);
       this.ctx.vault.patch(record.id, { challenge: undefined });
       record.state = 'signed-in';
+      record.signedInAt = this.ctx.now().toISOString();
       await this.ctx.save(record);
       await this.ctx.audit.record({ type: 'signin.completed', requestId, actor: actor.userId, details: { provider: this.deps.identity.name, principal: result.session.principal } });
       const form = record.form!;
@@ -243,16 +247,19 @@ export class RequestWorkflow {
   }
 
   /**
-   * Cancels a request at any open step, or a running transfer (resolving once the engine has
-   * stopped and cleaned up, with the cancelled card).
+   * Cancels a request at any open step, or a running transfer. A running transfer is asked to
+   * stop and the answer ("cancelling") comes at once, well inside Teams' invoke time limit; the
+   * transfer's own end posts the cancelled card on its card once the engine has stopped and
+   * cleaned up. Repeating it answers "cancelling" again. A request left `transferring` with no job
+   * in this process (after a restart) is marked failed (INTERRUPTED), so it never stays stuck.
    */
-  async cancel(actor: Actor, requestId: string): Promise<ActionOutcome> {
-    let running: Promise<Screen> | undefined;
-    const outcome = await this.act(actor, requestId, 'transfer.cancel', [...OPEN_STATES, 'transferring'], true, async (record) => {
+  cancel(actor: Actor, requestId: string): Promise<ActionOutcome> {
+    return this.act(actor, requestId, 'transfer.cancel', [...OPEN_STATES, 'transferring'], true, async (record) => {
       if (record.state === 'transferring') {
-        running = this.transferStep.cancelRunning(record.id);
-        if (running) return { screen: this.progressPlaceholder(record) };
-        throw new WorkflowError('CARD_INACTIVE', `The transfer of ${record.id} is finishing.`);
+        const how = this.transferStep.cancelRunning(record.id);
+        if (how === 'cancelling') return { screen: { kind: 'cancelling', requestId: record.id, fileName: fileNameOf(record.source?.key) } };
+        if (how === 'finishing') throw new WorkflowError('CARD_INACTIVE', `The transfer of ${record.id} is finishing.`);
+        return { screen: await this.transferStep.interrupt(record, actor.userId, 'cancel') };
       }
       record.state = 'cancelled';
       await this.ctx.save(record);
@@ -262,8 +269,6 @@ export class RequestWorkflow {
       await this.transferStep.closeTickets(record, 'fail', `Request ${record.id} was cancelled by the requester before any transfer.`);
       return { screen: cancelledScreen(record) };
     });
-    running ??= this.transferStep.whenFinished(requestId);
-    return running ? { screen: await running } : outcome;
   }
 
   /** `status [id]`: one request, or the user's open ones (else the latest). */
@@ -285,7 +290,9 @@ export class RequestWorkflow {
 
   /**
    * Expires requests left unfinished longer than the TTL (and failed ones past the retry window):
-   * sessions and secrets are wiped, tickets failed. Returns how many expired.
+   * sessions and secrets are wiped, tickets failed. A request `transferring` for longer than the
+   * TTL with no job in this process (orphaned by a restart) is marked failed (INTERRUPTED) and its
+   * owner told. Returns how many expired or failed.
    */
   async expireStale(): Promise<number> {
     const ttl = (this.deps.policy.requestTtlMinutes ?? 60) * 60_000;
@@ -295,6 +302,22 @@ export class RequestWorkflow {
       ...(await this.deps.repository.listStale(OPEN_STATES, new Date(now - ttl))),
       ...(await this.deps.repository.listStale(['failed'], new Date(now - retry))).filter((r) => r.failure?.retryable),
     ];
+    const orphans = (await this.deps.repository.listStale(['transferring'], new Date(now - ttl))).filter((r) => !this.transferStep.isActive(r.id));
+    for (const old of orphans) {
+      await this.gate.serial(old.id, async () => {
+        const record = await this.deps.repository.get(old.id);
+        if (!record || record.revision !== old.revision || record.state !== 'transferring' || this.transferStep.isActive(record.id)) return;
+        const screen = await this.transferStep.interrupt(record, 'system', 'expiry');
+        const snapshot = { ...record };
+        for (const l of this.ctx.listeners) {
+          try {
+            l.onFinished?.(snapshot, screen);
+          } catch {
+            // Listeners log their own errors.
+          }
+        }
+      });
+    }
     for (const old of stale) {
       await this.gate.serial(old.id, async () => {
         const record = await this.deps.repository.get(old.id);
@@ -308,7 +331,7 @@ export class RequestWorkflow {
         await this.transferStep.closeTickets(record, 'fail', `Request ${record.id} expired without a completed transfer.`);
       });
     }
-    return stale.length;
+    return stale.length + orphans.length;
   }
 
   /** Stops running transfers and wipes every session and secret (process shutdown). */
@@ -326,11 +349,6 @@ export class RequestWorkflow {
       errors,
       assignmentGroups: this.deps.policy.assignmentGroups,
     };
-  }
-
-  private progressPlaceholder(record: RequestRecord): Screen {
-    const size = record.source?.size ?? 0;
-    return { kind: 'progress', requestId: record.id, fileName: fileNameOf(record.source?.key), progress: { bytes: 0, total: size, percent: 0, rate: 0, attempt: 1 } };
   }
 
   private scope(record: RequestRecord) {
@@ -373,6 +391,8 @@ export class RequestWorkflow {
       try {
         const outcome = await step(record);
         if (idempotent && record.revision !== before) this.gate.remember(record.id, verb, record.revision, outcome);
+        // The request has ended: keep the memo only long enough to answer a repeat of this click.
+        if (ENDED_STATES.includes(record.state)) this.gate.forget(record.id, ENDED_REPLAY_MS);
         return outcome;
       } catch (e) {
         if (e instanceof WorkflowError) return this.refuse(e.code, actor, requestId, verb, e.message);

@@ -44,6 +44,8 @@ export type Screen =
     }
   | { kind: 'confirm'; requestId: string; fileName: string; source: string; size: number; destination: string; remotePath: string; overwrite: string }
   | { kind: 'progress'; requestId: string; fileName: string; progress: TransferProgress }
+  /** Cancel was asked and the transfer is stopping; its own end posts the cancelled card. */
+  | { kind: 'cancelling'; requestId: string; fileName: string }
   | { kind: 'completed'; record: RequestRecord; result: TransferResult }
   | { kind: 'failed'; requestId: string; fileName: string; code: string; reason: string; hint: string; canRetry: boolean }
   | { kind: 'requestList'; title: string; requests: RequestRecord[] };

@@ -28,13 +28,14 @@ export interface SignInSession {
 export const objectKey = (container: string, key: string): string => `${container}\n${key}`;
 
 /**
- * In-memory sign-in sessions, one per request. A request signs in at most once, ever: after its
- * session ends (auto-logout, cancel, expiry) it cannot open another. Sessions are never stored,
- * logged or put on a card; `end` signs out at the provider and forgets everything listed.
+ * In-memory sign-in sessions, one per request, for as long as the request may browse. Holds only
+ * live sessions: the rule that a request signs in at most once, ever, is kept on the request
+ * record (`signedInAt`, checked by the workflow), so it survives a restart and nothing here grows
+ * with the number of requests. Sessions are never stored, logged or put on a card; `end` signs out
+ * at the provider and forgets everything listed.
  */
 export class SignInSessions {
   private readonly live = new Map<string, SignInSession>();
-  private readonly used = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -42,13 +43,9 @@ export class SignInSessions {
     private readonly log: WorkflowLog,
   ) {}
 
-  everSignedIn(requestId: string): boolean {
-    return this.used.has(requestId);
-  }
-
+  /** Opens the request's session; refuses while one is already live (the caller checks `signedInAt`). */
   open(requestId: string, identity: IdentitySession): SignInSession {
-    if (this.used.has(requestId)) throw new WorkflowError('SESSION_ENDED', `Request ${requestId} has already signed in once.`);
-    this.used.add(requestId);
+    if (this.live.has(requestId)) throw new WorkflowError('SESSION_ENDED', `Request ${requestId} has already signed in once.`);
     const session: SignInSession = { identity, containers: new Set(), prefixes: new Map(), objects: new Map() };
     this.live.set(requestId, session);
     return session;

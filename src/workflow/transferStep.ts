@@ -17,6 +17,8 @@ import { WorkflowError } from './workflowError';
 export class TransferStep {
   /** requestId → the promise of the finished screen, while a job runs or finishes. */
   private readonly finishing = new Map<string, Promise<Screen>>();
+  /** Requests whose running job was cancelled and is still stopping or finishing. */
+  private readonly cancelling = new Set<string>();
 
   constructor(private readonly ctx: WorkflowContext) {}
 
@@ -54,15 +56,51 @@ export class TransferStep {
     return this.start(record, actor, job);
   }
 
-  /** Aborts a running job; resolves with the finished (cancelled) screen. */
-  cancelRunning(requestId: string): Promise<Screen> | undefined {
-    if (!this.ctx.jobs.cancel(requestId)) return undefined;
-    return this.finishing.get(requestId);
+  /**
+   * Asks the request's job to stop and returns at once, without waiting for the engine to stop
+   * and clean up (that can take seconds against an unreachable server): the job's own end posts
+   * the cancelled card. Idempotent. 'cancelling' when a cancel is under way (this one or an
+   * earlier one), 'finishing' when the job already ended by itself and is being recorded, and
+   * 'none' when the request has no job in this process (see `interrupt`).
+   */
+  cancelRunning(requestId: string): 'cancelling' | 'finishing' | 'none' {
+    if (this.ctx.jobs.cancel(requestId)) {
+      this.cancelling.add(requestId);
+      return 'cancelling';
+    }
+    if (!this.finishing.has(requestId)) return 'none';
+    return this.cancelling.has(requestId) ? 'cancelling' : 'finishing';
   }
 
-  /** The screen a running or finishing job will end with. */
-  whenFinished(requestId: string): Promise<Screen> | undefined {
-    return this.finishing.get(requestId);
+  /** True while the request has a job running or finishing in this process. */
+  isActive(requestId: string): boolean {
+    return this.ctx.jobs.isRunning(requestId) || this.finishing.has(requestId);
+  }
+
+  /**
+   * Ends a request left `transferring` with no job in this process (the process restarted while it
+   * ran, with a persistent repository): marks it failed with INTERRUPTED and says what to check.
+   * Never retryable: what a Retry needs lived in the memory of the process that is gone.
+   */
+  async interrupt(record: RequestRecord, actorId: string, detectedBy: 'cancel' | 'expiry'): Promise<Screen> {
+    const { ctx } = this;
+    const name = fileNameOf(record.source?.key);
+    const where = record.destination?.label ?? 'the destination';
+    const failure = {
+      code: 'INTERRUPTED',
+      message: `The transfer of ${name} (request ${record.id}) is no longer running: it was interrupted, most likely by a restart of FileFerry.`,
+      hint: `Check whether ${name} arrived on ${where}; if it did not, type "transfer" to start a new request.`,
+      retryable: false,
+    };
+    record.state = 'failed';
+    record.failure = failure;
+    await ctx.save(record);
+    ctx.vault.wipe(record.id);
+    ctx.forget(record.id);
+    await ctx.sessions.end(record.id, 'transfer interrupted');
+    await ctx.audit.record({ type: 'transfer.interrupted', requestId: record.id, actor: actorId, details: { code: failure.code, detectedBy } });
+    await this.closeTickets(record, 'fail', `The transfer of ${name} was interrupted and is no longer running (${detectedBy === 'cancel' ? 'found on cancel' : 'found on expiry'}).`);
+    return { kind: 'failed', requestId: record.id, fileName: name, code: failure.code, reason: failure.message, hint: failure.hint, canRetry: false };
   }
 
   private async start(record: RequestRecord, actor: Actor, job: JobSpec): Promise<Screen> {
@@ -76,6 +114,9 @@ export class TransferStep {
       actor: actor.userId,
       details: { source: `${job.container}/${job.object.key}`, size: job.object.size, destination: job.destination.label, remotePath: job.remotePath },
     });
+    // What a Retry needs must outlive the transfer, however long it runs.
+    ctx.vault.hold(record.id);
+    this.cancelling.delete(record.id);
     const snapshot = { ...record };
     for (const l of ctx.listeners) safely(() => l.onStarted?.(snapshot));
     const done = ctx.jobs.start(record.id, job, {
@@ -87,11 +128,20 @@ export class TransferStep {
         }
       },
     });
-    const finished = done.then((outcome) => ctx.serial(record.id, () => this.finish(record.id, outcome)));
+    const finished = done.then((outcome) => ctx.serial(record.id, () => this.finish(record.id, outcome, snapshot)));
     this.finishing.set(record.id, finished);
-    void finished.finally(() => {
-      if (this.finishing.get(record.id) === finished) this.finishing.delete(record.id);
-    });
+    // `finish` settles with a screen even when recording fails; this catch is the last guard, so a
+    // rejection here can never become an unhandled one that ends the process (and every transfer).
+    void finished
+      .catch((e: unknown) => {
+        ctx.log.error({ requestId: record.id, error: (e as Error)?.message ?? String(e) }, 'the end of a transfer could not be handled');
+      })
+      .then(() => {
+        if (this.finishing.get(record.id) === finished) {
+          this.finishing.delete(record.id);
+          this.cancelling.delete(record.id);
+        }
+      });
     return {
       kind: 'progress',
       requestId: record.id,
@@ -100,13 +150,60 @@ export class TransferStep {
     };
   }
 
-  private async finish(requestId: string, outcome: JobOutcome): Promise<Screen> {
+  /**
+   * Records the job's outcome and tells the listeners. Never rejects: when recording fails (the
+   * repository is down, the record is gone), the request is still marked failed as far as
+   * possible, its secrets and session are dropped, and the listeners get a failed screen, so the
+   * user is told and the process keeps running every other transfer.
+   */
+  private async finish(requestId: string, outcome: JobOutcome, started: RequestRecord): Promise<Screen> {
     const { ctx } = this;
-    const record = (await ctx.deps.repository.get(requestId))!;
-    const screen = outcome.ok ? await this.completed(record, outcome.result) : await this.failed(record, outcome.error);
+    let record: RequestRecord | undefined;
+    let screen: Screen;
+    try {
+      record = await ctx.deps.repository.get(requestId);
+      if (!record) throw new Error(`request ${requestId} is no longer in the repository`);
+      screen = outcome.ok ? await this.completed(record, outcome.result) : await this.failed(record, outcome.error);
+    } catch (e) {
+      ctx.log.error({ requestId, error: (e as Error)?.message ?? String(e) }, 'could not record the end of the transfer; marking the request failed');
+      record = { ...(record ?? started) };
+      screen = await this.unrecorded(record, outcome);
+    }
     const snapshot = { ...record };
     for (const l of ctx.listeners) safely(() => l.onFinished?.(snapshot, screen));
     return screen;
+  }
+
+  /** The end of a job whose outcome could not be recorded: failed, best effort, never throws. */
+  private async unrecorded(record: RequestRecord, outcome: JobOutcome): Promise<Screen> {
+    const { ctx } = this;
+    const name = fileNameOf(record.source?.key);
+    const where = record.destination?.label ?? 'the destination';
+    const failure = outcome.ok
+      ? {
+          code: 'INTERNAL',
+          message: `${name} was sent to ${where}, but FileFerry could not record the result.`,
+          hint: `Check ${name} on ${where} before sending it again, and report this with request ID ${record.id}; the log has the detail.`,
+        }
+      : {
+          code: outcome.error.code,
+          message: `${outcome.error.message} (FileFerry could not record this failure.)`,
+          hint: outcome.error.hint || `Report this with request ID ${record.id}; the log has the detail.`,
+        };
+    record.state = !outcome.ok && outcome.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
+    record.failure = { ...failure, retryable: false };
+    try {
+      await ctx.save(record);
+    } catch (e) {
+      ctx.log.error({ requestId: record.id, error: (e as Error)?.message ?? String(e) }, 'could not store the failed request either');
+    }
+    ctx.vault.wipe(record.id);
+    ctx.forget(record.id);
+    await ctx.sessions.end(record.id, 'transfer failed');
+    await ctx.audit.record({ type: 'transfer.failed', requestId: record.id, actor: 'system', details: { code: failure.code, message: failure.message, retryable: false, recorded: false } });
+    await this.closeTickets(record, 'fail', `The transfer of ${name} ended, but its result could not be recorded: ${failure.message}`);
+    await ctx.deps.notifier.notify({ title: `Transfer failed: ${name}`, text: failure.message, requestId: record.id, facts: { code: failure.code } });
+    return { kind: 'failed', requestId: record.id, fileName: name, code: failure.code, reason: failure.message, hint: failure.hint, canRetry: false };
   }
 
   private async completed(record: RequestRecord, result: TransferResult): Promise<Screen> {
@@ -116,6 +213,7 @@ export class TransferStep {
     record.transfer = { ...record.transfer!, attempts: result.attempts };
     await ctx.save(record);
     ctx.vault.wipe(record.id);
+    ctx.forget(record.id);
     await ctx.sessions.end(record.id, 'transfer completed');
     const name = fileNameOf(record.source?.key);
     await ctx.audit.record({
@@ -143,7 +241,10 @@ export class TransferStep {
     record.state = cancelledByUser ? 'cancelled' : 'failed';
     record.failure = { code: error.code, message: error.message, hint: error.hint, retryable: canRetry };
     await ctx.save(record);
-    if (!canRetry) ctx.vault.wipe(record.id);
+    // A retryable failure keeps what Retry needs for the retry window; anything else drops it now.
+    if (canRetry) ctx.vault.release(record.id);
+    else ctx.vault.wipe(record.id);
+    ctx.forget(record.id);
     await ctx.sessions.end(record.id, cancelledByUser ? 'transfer cancelled' : 'transfer failed');
     await ctx.audit.record({
       type: cancelledByUser ? 'transfer.cancelled' : 'transfer.failed',

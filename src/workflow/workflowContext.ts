@@ -76,4 +76,6 @@ export interface WorkflowContext {
   save(record: RequestRecord): Promise<void>;
   /** Runs `fn` after every earlier action on the request has finished (one writer per request). */
   serial<T>(requestId: string, fn: () => Promise<T>): Promise<T>;
+  /** Drops the request's idempotency memo (it reached a final state). */
+  forget(requestId: string): void;
 }

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BotHarness, type ChatUser } from '../support/botHarness';
-import { actionsOf, cardText } from '../support/cardQuery';
+import { actionsOf, cardOf, cardText } from '../support/cardQuery';
+import type { ConnectorCall } from '../support/fakeConnector';
 import { FaultProxy } from '../support/faultProxy';
 import { seedSources, type SampleFile } from '../support/sampleSources';
 import { startSshd, type SshdServer } from '../support/sshdServer';
@@ -114,8 +115,16 @@ describe('e2e: ad-hoc SFTP destinations into a real sshd', function () {
       const progress = await user.click('transfer.confirm');
       assert.ok(actionsOf(progress.body?.value).some((a) => a.verb === 'transfer.cancel'));
       await user.waitFor('the upload to stall', () => proxy.faultsFired > 0);
-      const cancelled = await user.click('transfer.cancel');
-      assert.match(cardText(cancelled.body?.value), /cancelled/i);
+      const cardId = user.findAction('transfer.cancel')!.activityId;
+      // The invoke is answered at once ("Cancelling…", no second Cancel); the transfer's own end
+      // then puts the cancelled card on the same message.
+      const answer = await user.click('transfer.cancel');
+      assert.match(cardText(answer.body?.value), /Cancelling/);
+      assert.ok(!actionsOf(answer.body?.value).some((a) => a.verb === 'transfer.cancel'), 'the answer has no Cancel button');
+      await user.waitFor('the cancelled card on the transfer\'s message', () => {
+        const m = user.messages().find((x) => x.activityId === cardId);
+        return m && /cancelled/i.test(cardText(cardOf(m.activity)));
+      });
       const audit = await harness.app.audit.readAll();
       assert.ok(audit.some((r) => r.requestId === requestId && r.type === 'transfer.cancelled'));
       const left = await readdir(folder).catch(() => []);
@@ -159,8 +168,18 @@ describe('e2e: ad-hoc SFTP destinations into a real sshd', function () {
         return c && actionsOf(c.card).some((a) => a.verb === 'transfer.retry') ? c : undefined;
       });
       assert.match(cardText(failed.card), /NETWORK|connection/i);
-      proxy.setFault(undefined);
+      // The retried run stalls twice (each attempt until the test drops it), so its progress
+      // updates have time to reach the same card that showed the failure.
+      proxy.setFault({ action: 'stall', afterBytes: 8 * 1024 * 1024, direction: 'up', times: 2 });
+      const since = harness.connector.calls.length;
+      const progressUpdates = () =>
+        harness.connector.calls.slice(since).filter((c) => c.kind === 'update' && c.status === 200 && c.activityId === cardId && actionsOf(cardOf(c.activity)).some((a) => a.verb === 'transfer.cancel'));
+      const percentOf = (c: ConnectorCall) => Number(/(\d+)%/.exec(cardText(cardOf(c.activity)))?.[1] ?? NaN);
       await user.click('transfer.retry', { activityId: cardId });
+      await user.waitFor('a progress update of the retried run on the same card', () => progressUpdates().length > 0);
+      proxy.dropAll();
+      await user.waitFor('the retried run to report progress past 0%', () => progressUpdates().some((c) => percentOf(c) > 0));
+      proxy.dropAll();
       await user.waitFor('the completion message', () => user.messages().find((m) => String(m.activity.text ?? '').includes('blob.bin has been transferred successfully')));
       const sample = files['sample-bucket/exports/blob.bin']!;
       const delivered = await readFile(join(folder, 'blob.bin'));

@@ -55,6 +55,20 @@ describe('ProgressReporter', () => {
     reporter.close();
   });
 
+  it('takes progress again after reopen (a Retry on the same card), even a card equal to one sent before', async () => {
+    const ch = channel();
+    const reporter = new ProgressReporter(ch.update, log, { intervalMs: 20 });
+    reporter.progress(target(), card(1));
+    await reporter.final(target(), card(2));
+    reporter.reopen(target());
+    reporter.progress(target(), card(1));
+    await sleep(60);
+    reporter.progress(target(), card(4));
+    await reporter.final(target(), card(5));
+    assert.deepEqual(ch.updates.map((u) => u.n), [1, 2, 1, 4, 5]);
+    reporter.close();
+  });
+
   it('on 429 waits Retry-After, then sends the newest card', async () => {
     const ch = channel([httpError(429, '1'), httpError(429, '1')]);
     const reporter = new ProgressReporter(ch.update, log, { intervalMs: 50 });

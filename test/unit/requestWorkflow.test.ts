@@ -96,10 +96,11 @@ describe('RequestWorkflow (local adapters, real engine)', () => {
       assert.equal(signedOut.at(-1)!.requestId, id);
       assert.equal((await repository.get(id))!.state, 'transferring', 'the transfer still runs after the logout');
       await refusedWith(workflow.continueSignIn(alice, id), 'CARD_INACTIVE');
-      const cancelled = await workflow.cancel(alice, id);
-      assert.equal(cancelled.screen.kind, 'failed');
-      assert.equal((cancelled.screen as Extract<Screen, { kind: 'failed' }>).code, 'CANCELLED');
+      const cancelling = await workflow.cancel(alice, id);
+      assert.equal(cancelling.screen.kind, 'cancelling', 'Cancel is answered before the engine has stopped');
+      for (let i = 0; i < 200 && (await repository.get(id))!.state === 'transferring'; i++) await new Promise((r) => setTimeout(r, 25));
       assert.equal((await repository.get(id))!.state, 'cancelled');
+      assert.equal((await repository.get(id))!.failure?.code, 'CANCELLED');
       await refusedWith(workflow.retry(alice, id), 'CARD_INACTIVE');
     } finally {
       stall = false;

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { JsonlAudit } from '../../src/adapters/audit/jsonlAudit';
+import { ConfiguredDestinations } from '../../src/adapters/destination/configuredDestinations';
+import { LocalIdentity } from '../../src/adapters/identity/localIdentity';
+import { LogNotifier } from '../../src/adapters/notifier/logNotifier';
+import { LocalSource } from '../../src/adapters/source/localSource';
+import { LocalTicketing } from '../../src/adapters/ticketing/localTicketing';
+import { DestinationError, cancelled } from '../../src/errors';
+import { createLogger } from '../../src/log';
+import type { TransferRequest, TransferResult } from '../../src/transfer/types';
+import type { ActionGate } from '../../src/workflow/actionGate';
+import { MemoryRequestRepository } from '../../src/workflow/memoryRequestRepository';
+import { RequestWorkflow } from '../../src/workflow/requestWorkflow';
+import type { Actor, RequestRecord } from '../../src/workflow/requestRecord';
+import type { Screen } from '../../src/workflow/screens';
+import type { WorkflowPolicy } from '../../src/workflow/workflowContext';
+import { WorkflowError } from '../../src/workflow/workflowError';
+import { seedSources } from '../support/sampleSources';
+import { tempDir } from '../support/tmp';
+
+const FORM = { environment: 'DEV', cloud: 'AWS', region: 'eu-west-1', assignmentGroup: 'DataOps', priority: '3', justification: 'Request lifecycle unit test.' };
+const alice: Actor = { userId: 'user-alice', tenantId: 't1', name: 'Alice' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A transfer engine the test drives: each run waits until the test settles it (abort alone does not). */
+function scriptedEngine() {
+  const runs: { request: TransferRequest; resolve: (r: TransferResult) => void; reject: (e: unknown) => void }[] = [];
+  return {
+    runs,
+    run: (request: TransferRequest) => new Promise<TransferResult>((resolve, reject) => void runs.push({ request, resolve, reject })),
+    result: (request: TransferRequest): TransferResult => ({
+      status: 'completed', bytes: request.object!.size, sha256: 'ab'.repeat(32), seconds: 1, attempts: 1, resumedFromBytes: [], verification: 'size', finalPath: request.remotePath,
+    }),
+  };
+}
+
+/** A repository whose next `get`s can be made to fail (a database outage). */
+class FlakyRepository extends MemoryRequestRepository {
+  failGets = 0;
+  override async get(requestId: string): Promise<RequestRecord | undefined> {
+    if (this.failGets > 0) {
+      this.failGets--;
+      throw new Error('the database is unreachable');
+    }
+    return super.get(requestId);
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await probe();
+    if (v) return v;
+    await sleep(10);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('RequestWorkflow: the ends of a request', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  const built: RequestWorkflow[] = [];
+
+  before(async () => {
+    dir = await tempDir('lifecycle');
+    await seedSources(join(dir.path, 'sources'), { binaryBytes: 64 * 1024 });
+    await mkdir(join(dir.path, 'outbox'));
+  });
+  after(async () => {
+    await Promise.all(built.map((w) => w.shutdown()));
+    await dir?.remove();
+  });
+
+  function build(options: { repository?: MemoryRequestRepository; policy?: Partial<WorkflowPolicy> } = {}) {
+    const repository = options.repository ?? new MemoryRequestRepository();
+    const engine = scriptedEngine();
+    const finished: { record: RequestRecord; screen: Screen }[] = [];
+    const log = createLogger({ level: 'silent' });
+    const workflow = new RequestWorkflow({
+      repository,
+      identity: new LocalIdentity(() => new LocalSource(join(dir.path, 'sources'))),
+      ticketing: new LocalTicketing({ file: join(dir.path, 'tickets.jsonl'), baseUrl: 'http://localhost' }),
+      audit: new JsonlAudit(join(dir.path, 'audit.jsonl')),
+      notifier: new LogNotifier(log),
+      destinations: new ConfiguredDestinations([{ name: 'Local outbox', protocol: 'local', root: join(dir.path, 'outbox'), remoteFolder: '/' }]),
+      policy: { assignmentGroups: ['DataOps'], allowAdHoc: false, allowPlainFtp: false, autoLogoutSeconds: 60, ...options.policy },
+      log,
+      runTransfer: engine.run,
+    });
+    workflow.addListener({ onFinished: (record, screen) => void finished.push({ record, screen }) });
+    built.push(workflow);
+    const gate = (workflow as unknown as { gate: ActionGate<unknown> }).gate;
+    return { workflow, repository, engine, finished, gate };
+  }
+
+  async function toConfirm(workflow: RequestWorkflow): Promise<string> {
+    const form = await workflow.startRequest(alice, {});
+    const id = (form as Extract<Screen, { kind: 'requestForm' }>).requestId;
+    await workflow.submitRequest(alice, id, FORM);
+    await workflow.continueSignIn(alice, id);
+    await workflow.pickBucket(alice, id, 'sample-bucket');
+    await workflow.openFolder(alice, id, 'reports/');
+    await workflow.pickFile(alice, id, 'reports/q1-sales.csv');
+    await workflow.submitDestination(alice, id, { savedDestination: 'Local outbox', overwrite: 'fail' });
+    return id;
+  }
+
+  it('answers Cancel at once while the engine is still stopping, again on a repeat, then records the cancel', async () => {
+    const { workflow, repository, engine, finished } = build();
+    const id = await toConfirm(workflow);
+    await workflow.confirmTransfer(alice, id);
+    const run = await until('the transfer to start', () => engine.runs[0]);
+    // The engine has not stopped (the run is still pending) when Cancel is answered.
+    const first = await workflow.cancel(alice, id);
+    assert.equal(first.screen.kind, 'cancelling');
+    assert.ok(run.request.signal?.aborted, 'the transfer was told to stop');
+    assert.equal((await workflow.cancel(alice, id)).screen.kind, 'cancelling', 'a repeat is answered the same way');
+    assert.equal((await repository.get(id))!.state, 'transferring');
+    run.reject(cancelled());
+    const end = await until('the end of the transfer', () => finished.find((f) => f.record.id === id));
+    assert.equal(end.screen.kind === 'failed' && end.screen.code, 'CANCELLED');
+    assert.equal((await repository.get(id))!.state, 'cancelled');
+  });
+
+  it('a failure while recording the end marks the request failed, tells the listeners, and rejects nothing', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const repository = new FlakyRepository();
+      const { workflow, engine, finished } = build({ repository });
+      const id = await toConfirm(workflow);
+      await workflow.confirmTransfer(alice, id);
+      const run = await until('the transfer to start', () => engine.runs[0]);
+      repository.failGets = 1;
+      run.resolve(engine.result(run.request));
+      const end = await until('the end of the transfer', () => finished.find((f) => f.record.id === id));
+      assert.equal(end.screen.kind, 'failed');
+      assert.equal(end.screen.kind === 'failed' && end.screen.canRetry, false);
+      assert.match(end.screen.kind === 'failed' ? end.screen.reason : '', /could not record/);
+      const stored = (await repository.get(id))!;
+      assert.equal(stored.state, 'failed');
+      assert.equal(stored.failure?.code, 'INTERNAL');
+      await sleep(20);
+      assert.deepEqual(unhandled, [], 'no unhandled rejection');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('keeps what Retry needs however long the transfer ran', async () => {
+    // A time-to-live of about 60 ms: far shorter than this transfer.
+    const { workflow, engine, finished } = build({ policy: { requestTtlMinutes: 0.001, retryWindowMinutes: 0.001 } });
+    const id = await toConfirm(workflow);
+    await workflow.confirmTransfer(alice, id);
+    const run = await until('the transfer to start', () => engine.runs[0]);
+    await sleep(300);
+    run.reject(new DestinationError('NETWORK', 'The connection to the test server dropped.'));
+    const end = await until('the end of the transfer', () => finished.find((f) => f.record.id === id));
+    assert.equal(end.screen.kind === 'failed' && end.screen.canRetry, true, 'Retry is offered');
+    const retried = await workflow.retry(alice, id);
+    assert.equal(retried.screen.kind, 'progress');
+    const second = await until('the retried transfer', () => engine.runs[1]);
+    second.resolve(engine.result(second.request));
+    await until('the retried transfer to complete', () => finished.find((f) => f.record.id === id && f.screen.kind === 'completed'));
+  });
+
+  it('forgets the idempotency memo once a request has ended', async () => {
+    const { workflow, engine, finished, gate } = build();
+    const id = await toConfirm(workflow);
+    assert.ok(gate.remembers(id), 'a request in progress is remembered');
+    await workflow.confirmTransfer(alice, id);
+    const run = await until('the transfer to start', () => engine.runs[0]);
+    run.resolve(engine.result(run.request));
+    await until('the end of the transfer', () => finished.find((f) => f.record.id === id));
+    assert.equal(gate.remembers(id), false);
+  });
+
+  it('keeps "has signed in" on the record, so a request never signs in again, even after a restart', async () => {
+    const repository = new MemoryRequestRepository();
+    const { workflow } = build({ repository });
+    const form = await workflow.startRequest(alice, {});
+    const id = (form as Extract<Screen, { kind: 'requestForm' }>).requestId;
+    await workflow.submitRequest(alice, id, FORM);
+    await workflow.continueSignIn(alice, id);
+    const record = (await repository.get(id))!;
+    assert.ok(record.signedInAt, 'the sign-in is on the record');
+    // The process restarts with the same (persistent) repository, and the sign-in card is replayed.
+    record.state = 'ticketed';
+    await repository.put(record);
+    const restarted = build({ repository }).workflow;
+    await assert.rejects(restarted.continueSignIn(alice, id), (e: unknown) => e instanceof WorkflowError && e.code === 'SESSION_ENDED');
+  });
+
+  it('a request left transferring with no job (after a restart) fails as INTERRUPTED on cancel and on expiry', async () => {
+    const repository = new MemoryRequestRepository();
+    const before = build({ repository });
+    const a = await toConfirm(before.workflow);
+    const b = await toConfirm(before.workflow);
+    for (const id of [a, b]) {
+      const r = (await repository.get(id))!;
+      r.state = 'transferring';
+      r.updatedAt = new Date(Date.now() - 3 * 3600_000).toISOString();
+      await repository.put(r);
+    }
+    const after = build({ repository });
+    const cancelled = await after.workflow.cancel(alice, a);
+    assert.equal(cancelled.screen.kind === 'failed' && cancelled.screen.code, 'INTERRUPTED');
+    assert.equal((await repository.get(a))!.state, 'failed');
+    assert.ok(await after.workflow.expireStale() >= 1);
+    const expired = (await repository.get(b))!;
+    assert.equal(expired.state, 'failed');
+    assert.equal(expired.failure?.code, 'INTERRUPTED');
+    assert.match(expired.failure?.hint ?? '', /transfer/);
+    assert.ok(after.finished.some((f) => f.record.id === b && f.screen.kind === 'failed'), 'the owner is told');
+  });
+});
