@@ -131,7 +131,7 @@ export function cardFor(screen: Screen): RenderedCard {
       });
     }
     case 'cancelling':
-      return cancellingCard(screen.requestId, screen.fileName);
+      return card('cancelling', { requestId: screen.requestId, fileName: screen.fileName });
     case 'completed':
       return card('completed', completedData(screen.record));
     case 'failed':
@@ -148,27 +148,6 @@ export function cardFor(screen: Screen): RenderedCard {
         })),
       });
   }
-}
-
-/**
- * "Cancelling…", shown the moment Cancel is clicked: the progress template without its live parts
- * (bar, figures, Cancel button), its heading and note saying the transfer is stopping. The
- * transfer's own end replaces it with the cancelled card. (Derived here until cards/ has a
- * template of its own for it.)
- */
-function cancellingCard(requestId: string, fileName: string): RenderedCard {
-  const base = card('progress', { requestId, fileName, percent: 0, bytes: '', rate: '', eta: '', attempt: 1 });
-  const content = base.attachment.content as { body: Record<string, unknown>[]; actions?: unknown[] };
-  const texts = content.body.filter((b) => b.type === 'TextBlock');
-  const heading = texts.find((b) => b.style === 'heading');
-  const note = texts.at(-1);
-  content.body = [
-    ...texts.filter((b) => b !== heading && b !== note),
-    { ...heading, text: `Cancelling ${fileName}…` },
-    { ...note, text: `Stopping the transfer of request ${requestId} and removing its partial file from the server. The transfer's card says when it has stopped.` },
-  ];
-  delete content.actions;
-  return base;
 }
 
 /** The completed card's data, from the stored record (also used by the proactive message). */

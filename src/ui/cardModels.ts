@@ -141,6 +141,12 @@ export interface ProgressCard {
   attempt: number;
 }
 
+/** Shown the moment Cancel is clicked; the transfer's own end then posts the cancelled card. */
+export interface CancellingCard {
+  requestId: string;
+  fileName: string;
+}
+
 export interface CompletedCard {
   requestId: string;
   fileName: string;
@@ -188,6 +194,7 @@ export interface CardData {
   destinationForm: DestinationFormCard;
   confirm: ConfirmCard;
   progress: ProgressCard;
+  cancelling: CancellingCard;
   completed: CompletedCard;
   failed: FailedCard;
   inactive: InactiveCard;

@@ -34,6 +34,7 @@ const NAMES: Record<CardName, true> = {
   destinationForm: true,
   confirm: true,
   progress: true,
+  cancelling: true,
   completed: true,
   failed: true,
   inactive: true,

@@ -150,6 +150,7 @@ const FIXTURES: Fixture[] = [
     name: 'failed', label: 'permanent',
     data: { requestId: REQ, fileName: 'ledger.csv', reason: 'The host key changed.', hint: 'Ask the server admin.', code: 'HOST_KEY_MISMATCH', canRetry: false },
   },
+  { name: 'cancelling', label: 'default', data: { requestId: REQ, fileName: 'ledger.csv' } },
   { name: 'inactive', label: 'default', data: { message: 'This request moved on; use the newest card.' } },
   { name: 'error', label: 'default', data: { correlationId: '8c1f0e2a-4b1d-4a36-9d0e-5f1f1c9b0a11', message: 'I could not finish that step.' } },
   {
