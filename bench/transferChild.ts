@@ -16,17 +16,22 @@ export interface BenchJob {
   remotePath: string;
 }
 
+/** Loads an adapter module on first use, so a run carries only the SDKs it needs. */
+function load<T>(path: string): T {
+  return require(path) as T;
+}
+
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]!) as BenchJob;
   // Adapters load lazily, so a run carries only the SDKs it uses (as the bot's registry does).
   const source: StorageSource =
     job.source.kind === 's3'
-      ? new (require('../src/adapters/source/s3Source') as typeof import('../src/adapters/source/s3Source')).S3Source({ endpoint: job.source.endpoint, region: 'us-east-1', credentials: { accessKeyId: job.source.accessKeyId, secretAccessKey: job.source.secretAccessKey } })
-      : new (require('../src/adapters/source/azureBlobSource') as typeof import('../src/adapters/source/azureBlobSource')).AzureBlobSource({ connectionString: job.source.connectionString });
+      ? new (load<typeof import('../src/adapters/source/s3Source')>('../src/adapters/source/s3Source').S3Source)({ endpoint: job.source.endpoint, region: 'us-east-1', credentials: { accessKeyId: job.source.accessKeyId, secretAccessKey: job.source.secretAccessKey } })
+      : new (load<typeof import('../src/adapters/source/azureBlobSource')>('../src/adapters/source/azureBlobSource').AzureBlobSource)({ connectionString: job.source.connectionString });
   const d = job.destination;
   const destination: Destination =
     d.kind === 'sftp'
-      ? new (require('../src/adapters/destination/sftpDestination') as typeof import('../src/adapters/destination/sftpDestination')).SftpDestination({
+      ? new (load<typeof import('../src/adapters/destination/sftpDestination')>('../src/adapters/destination/sftpDestination').SftpDestination)({
           host: '127.0.0.1',
           port: d.port,
           username: d.username,
@@ -34,7 +39,7 @@ async function main(): Promise<void> {
           hostKey: { fingerprint: d.fingerprint },
           maxInFlight: process.env.BENCH_SFTP_IN_FLIGHT ? Number(process.env.BENCH_SFTP_IN_FLIGHT) : undefined,
         })
-      : new (require('../src/adapters/destination/ftpDestination') as typeof import('../src/adapters/destination/ftpDestination')).FtpDestination({ protocol: 'ftp', host: '127.0.0.1', port: d.port, username: d.username, password: process.env[d.passwordEnv]!, allowPlaintext: true });
+      : new (load<typeof import('../src/adapters/destination/ftpDestination')>('../src/adapters/destination/ftpDestination').FtpDestination)({ protocol: 'ftp', host: '127.0.0.1', port: d.port, username: d.username, password: process.env[d.passwordEnv]!, allowPlaintext: true });
   if (process.env.BENCH_TRACE_MEM) {
     setInterval(() => {
       if (process.env.BENCH_TRACE_MEM === "gc") (globalThis as { gc?: () => void }).gc?.();
