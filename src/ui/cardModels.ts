@@ -1,3 +1,6 @@
+import type { DestinationFormValues } from '../workflow/destinationValidation';
+import type { RequestFormValues } from '../workflow/requestRecord';
+
 /**
  * The typed data model of every Adaptive Card template in cards/. The template `cards/<name>.json`
  * is expanded with exactly `CardData[name]`. Card actions are `Action.Execute` with a `verb` from
@@ -44,16 +47,7 @@ export interface HelpCard {
 export interface RequestFormCard {
   /** The draft request this form belongs to, when the workflow has one; carried in the submit data. */
   requestId?: string;
-  values: {
-    environment: string;
-    cloud: string;
-    region: string;
-    container: string;
-    key: string;
-    assignmentGroup: string;
-    priority: string;
-    justification: string;
-  };
+  values: RequestFormValues;
   /** Per-field messages; a field without an entry is valid. */
   errors: Partial<Record<keyof RequestFormCard['values'], string>>;
   choices: { environments: Choice[]; clouds: Choice[]; regions: Choice[]; assignmentGroups: Choice[]; priorities: Choice[] };
@@ -102,17 +96,7 @@ export interface DestinationFormCard {
   saved: Choice[];
   adHocAllowed: boolean;
   plainFtpAllowed: boolean;
-  values: {
-    savedDestination: string;
-    protocol: string;
-    host: string;
-    port: string;
-    username: string;
-    remoteFolder: string;
-    overwrite: string;
-    /** The plain-FTP consent toggle as last submitted ('true' keeps it on when the form comes back). */
-    plainFtpConsent?: string;
-  };
+  values: DestinationFormValues;
   errors: Partial<Record<keyof DestinationFormCard['values'] | 'password' | 'plainFtpConsent', string>>;
   /** An unknown SFTP host key waiting for the user's confirmation. */
   hostKeyPrompt?: { host: string; fingerprint: string };
