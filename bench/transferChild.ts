@@ -7,7 +7,7 @@ import type { StorageSource } from '../src/ports/storageSource';
 import type { Destination } from '../src/ports/destination';
 
 export interface BenchJob {
-  source: { kind: 's3'; endpoint: string; accessKeyId: string; secretAccessKey: string } | { kind: 'azblob'; connectionString: string };
+  source: { kind: 's3'; endpoint: string; accessKeyId: string; secretAccessKey: string } | { kind: 'azblob'; connectionString: string } | { kind: 'local'; root: string };
   container: string;
   key: string;
   destination:
@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]!) as BenchJob;
   // Adapters load lazily, so a run carries only the SDKs it uses (as the bot's registry does).
   const source: StorageSource =
-    job.source.kind === 's3'
+    job.source.kind === 'local'
+      ? new (load<typeof import('../src/adapters/source/localSource')>('../src/adapters/source/localSource').LocalSource)(job.source.root)
+      : job.source.kind === 's3'
       ? new (load<typeof import('../src/adapters/source/s3Source')>('../src/adapters/source/s3Source').S3Source)({ endpoint: job.source.endpoint, region: 'us-east-1', credentials: { accessKeyId: job.source.accessKeyId, secretAccessKey: job.source.secretAccessKey } })
       : new (load<typeof import('../src/adapters/source/azureBlobSource')>('../src/adapters/source/azureBlobSource').AzureBlobSource)({ connectionString: job.source.connectionString });
   const d = job.destination;

@@ -127,6 +127,7 @@ export async function openSftpConnection(options: SftpConnectOptions, signal?: A
         const limits = sftp as unknown as { _maxWriteLen?: number; maxOpenHandles?: number };
         // ssh2 sets maxOpenHandles only once the server has answered limits@openssh.com.
         const maxWrite = limits.maxOpenHandles !== undefined && (limits._maxWriteLen ?? 0) > 0 ? limits._maxWriteLen! : FALLBACK_MAX_WRITE;
+        quietAfterHandshake(client, sftp);
         finish(undefined, new SftpConnection(client, sftp, socket, maxWrite, label));
       });
     });
@@ -169,4 +170,16 @@ export async function openSftpConnection(options: SftpConnectOptions, signal?: A
     }
     socket.connect(options.port, options.host);
   });
+}
+
+/**
+ * Stops ssh2's debug output once the handshake, the only part HandshakeLog reads, is over: left
+ * on, ssh2 formats a debug line for every packet (about 40,000 per GiB sent). The fields are
+ * ssh2's own; if a later version renames them this does nothing and only costs that speed.
+ */
+function quietAfterHandshake(client: Client, sftp: SFTPWrapper): void {
+  const protocol = (client as unknown as { _protocol?: { _debug?: unknown } })._protocol;
+  if (protocol && '_debug' in protocol) protocol._debug = undefined;
+  const channel = sftp as unknown as { _debug?: unknown };
+  if ('_debug' in channel) channel._debug = undefined;
 }

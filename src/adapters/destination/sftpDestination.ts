@@ -5,6 +5,8 @@ import { HostKeyGuard, type HostKeyPolicy } from './sftpHostKeyPolicy';
 import { SftpHashingSession } from './sftpRemoteHash';
 import { SftpSession } from './sftpSession';
 
+const DEFAULT_IN_FLIGHT = 16;
+
 export type { HostKeyPolicy } from './sftpHostKeyPolicy';
 
 export interface SftpDestinationOptions {
@@ -26,7 +28,10 @@ export interface SftpDestinationOptions {
    * and the connection is dropped. There is deliberately no total timeout. Default 60 000.
    */
   idleTimeoutMs?: number;
-  /** Write requests in flight at once. Default 32. */
+  /**
+   * Write requests in flight at once. Default 16: 4 MiB at OpenSSH's 255 KiB max-write, twice the
+   * 2 MiB channel window sshd grants, so more would only wait in memory (32 measured no faster).
+   */
   maxInFlight?: number;
   /** Offer `remoteSha256` by running `sha256sum` over SSH exec (needs a shell account). Default false. */
   allowRemoteHash?: boolean;
@@ -53,9 +58,9 @@ export class SftpDestination implements Destination {
     if (options.password === undefined && options.privateKey === undefined) {
       throw new ConfigError(`No password or private key is set for ${username} on ${host}.`, 'Give a password or a private key for the account.');
     }
-    const maxInFlight = options.maxInFlight ?? 32;
+    const maxInFlight = options.maxInFlight ?? DEFAULT_IN_FLIGHT;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
-      throw new ConfigError(`maxInFlight ${String(options.maxInFlight)} for ${host} is not a positive whole number.`, 'Use 32 unless the server needs fewer.');
+      throw new ConfigError(`maxInFlight ${String(options.maxInFlight)} for ${host} is not a positive whole number.`, `Use ${DEFAULT_IN_FLIGHT} unless the server needs fewer.`);
     }
     for (const [name, value] of [['idleTimeoutMs', options.idleTimeoutMs], ['keepaliveIntervalMs', options.keepaliveIntervalMs]] as const) {
       if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
@@ -85,7 +90,7 @@ export class SftpDestination implements Destination {
       },
       signal,
     );
-    const sessionOptions = { label: this.label, idleTimeoutMs, maxInFlight: o.maxInFlight ?? 32 };
+    const sessionOptions = { label: this.label, idleTimeoutMs, maxInFlight: o.maxInFlight ?? DEFAULT_IN_FLIGHT };
     return o.allowRemoteHash ? new SftpHashingSession(connection, sessionOptions) : new SftpSession(connection, sessionOptions);
   }
 }
