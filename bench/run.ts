@@ -201,7 +201,8 @@ function report(rows: Row[]): void {
     const rss = r.peakRssMiB === undefined ? '' : `${r.peakRssMiB.toFixed(0)} MiB`;
     console.log(r.name.padEnd(32) + rate(r).toFixed(0).padStart(9) + cpu.padStart(11) + machine.padStart(9) + rss.padStart(11) + '  ' + ratios);
   }
-  console.log('\nCPU s/GiB is the FileFerry process alone; machine is every process on the machine (client, servers, kernel) per GiB.');
+  console.log('\nCPU s/GiB is the FileFerry process alone; machine is every process on the machine (client, servers, kernel) per GiB,');
+  console.log('over the whole run: for FileFerry rows that includes starting Node (about 0.3 CPU s), which weighs on the 100 MiB row.');
   console.log('Targets: S3→SFTP ≥ 0.9× curl|ssh and ahead of rclone; FTP ≥ 0.9× curl -T; peak RSS ≤ 150 MiB and flat from 100 MiB to 1 GiB.');
 }
 
