@@ -12,7 +12,6 @@
  * Each line also shows the whole machine's CPU per GiB (/proc/stat) and the servers' own share:
  * with the client and the servers on the same two cores, total CPU is often what sets the rate.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,19 +20,13 @@ import { startSshd } from '../test/support/sshdServer';
 import { startVsftpd } from '../test/support/vsftpdServer';
 import { tempDir } from '../test/support/tmp';
 import type { BenchJob } from './transferChild';
+import { machineCpu, sh } from './machine';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_MIB ?? 1024) * MiB;
 const GIB = SIZE / 1024 / MiB;
 // sshd's per-connection processes are not counted: their CPU reaches no process this can read once they exit.
 const SERVERS = ['s3rver', 'vsftpd'];
-
-/** Busy and total CPU ticks of the whole machine. */
-async function machineTicks(): Promise<{ busy: number; total: number }> {
-  const fields = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((a, b) => a + b, 0);
-  return { busy: total - fields[3]! - fields[4]!, total };
-}
 
 /** CPU ticks per server name, counting the reaped children of each process too. */
 async function serverTicks(): Promise<Map<string, number>> {
@@ -51,17 +44,6 @@ async function serverTicks(): Promise<Map<string, number>> {
     }
   }
   return out;
-}
-
-function sh(command: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command.slice(0, 80)}… exited ${code}: ${err}`))));
-  });
 }
 
 async function main(): Promise<void> {
@@ -111,11 +93,11 @@ async function main(): Promise<void> {
       for (const run of runs) {
         const [name, tuning] = run.split(/:(.*)/s) as [string, string | undefined];
         const serversBefore = await serverTicks();
-        const before = await machineTicks();
+        const before = machineCpu();
         const t0 = performance.now();
         const out = await sh(commands[name]!, tuning ? { ...env, BENCH_TUNING: tuning } : env);
         const seconds = (performance.now() - t0) / 1000;
-        const after = await machineTicks();
+        const after = machineCpu();
         const serversAfter = await serverTicks();
         const rate = SIZE / MiB / seconds;
         rates.set(run, [...(rates.get(run) ?? []), rate]);
@@ -128,7 +110,7 @@ async function main(): Promise<void> {
         const last = out.trim().split('\n').pop() ?? '';
         const client = last.startsWith('{') ? JSON.parse(last) as { cpuSeconds: number; peakRssMiB: number } : undefined;
         console.log(
-          `round ${round}  ${run.padEnd(24)} ${rate.toFixed(0).padStart(5)} MiB/s  machine ${((after.busy - before.busy) / 100 / GIB).toFixed(2)} CPU s/GiB, ${(idle * 100).toFixed(0)}% idle` +
+          `round ${round}  ${run.padEnd(24)} ${rate.toFixed(0).padStart(5)} MiB/s  machine ${((after.busy - before.busy) / GIB).toFixed(2)} CPU s/GiB, ${(idle * 100).toFixed(0)}% idle` +
             (client ? `  client ${(client.cpuSeconds / GIB).toFixed(2)} s/GiB, ${client.peakRssMiB.toFixed(0)} MiB` : '') +
             (servers ? `  servers: ${servers}` : ''),
         );

@@ -12,7 +12,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile, rm, chmod } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
 import { startS3rver, S3RVER_CREDENTIALS } from '../test/support/s3rverServer';
@@ -21,6 +21,7 @@ import { startSshd } from '../test/support/sshdServer';
 import { startVsftpd } from '../test/support/vsftpdServer';
 import { tempDir } from '../test/support/tmp';
 import type { BenchJob } from './transferChild';
+import { machineCpu, sh } from './machine';
 
 const MiB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MIB ?? 1024);
@@ -35,18 +36,11 @@ interface Row {
   machineCpuSeconds?: number;
 }
 
-/** Busy CPU seconds of the whole machine so far, from /proc/stat (all but idle and iowait). */
-function machineBusySeconds(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const busy = fields.reduce((a, b) => a + b, 0) - fields[3]! - fields[4]!;
-  return busy / 100; // USER_HZ
-}
-
 /** Runs `run` and adds the machine's CPU seconds over it to the row it returns. */
 async function withMachineCpu<T extends { seconds: number }>(run: () => Promise<T>): Promise<T & { machineCpuSeconds: number }> {
-  const before = machineBusySeconds();
+  const before = machineCpu().busy;
   const row = await run();
-  return { ...row, machineCpuSeconds: machineBusySeconds() - before };
+  return { ...row, machineCpuSeconds: machineCpu().busy - before };
 }
 
 function payload(mib: number): Buffer {
@@ -61,15 +55,6 @@ async function timed(name: string, bytes: number, run: () => Promise<unknown>): 
   const t0 = performance.now();
   await run();
   return { name, bytes, seconds: (performance.now() - t0) / 1000 };
-}
-
-function sh(command: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'], env });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command.slice(0, 80)}… exited ${code}: ${err}`))));
-  });
 }
 
 function child(job: BenchJob, env: NodeJS.ProcessEnv): Promise<{ cpuSeconds: number; peakRssMiB: number; bytes: number; seconds: number }> {
