@@ -5,7 +5,7 @@
  * each run's median. On this kind of 2-core VM one run can differ from the next by ±20%; a change
  * is only real when its median moves across several rounds.
  *
- * Runs: curlssh, curlT, fastput (ceilings), ffsftp, ffftp, fflocal (FileFerry S3→SFTP, S3→FTP,
+ * Runs: curlssh, curlT, fastput (ceilings), curlsha (curlssh plus an OpenSSL SHA-256 of the stream, via tee), ffsftp, ffftp, fflocal (FileFerry S3→SFTP, S3→FTP,
  * local file→SFTP). A run may carry engine tuning: 'ffsftp:{"readConcurrency":1}'.
  * Environment: COMPARE_ROUNDS (default 3), BENCH_MIB (default 1024), BENCH_SFTP_IN_FLIGHT.
  *
@@ -21,6 +21,7 @@ import { startVsftpd } from '../test/support/vsftpdServer';
 import { tempDir } from '../test/support/tmp';
 import type { BenchJob } from './transferChild';
 import { machineCpu, sh } from './machine';
+import { NODE_FLAGS } from '../scripts/nodeFlags';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_MIB ?? 1024) * MiB;
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     const sshOptions = `-p ${sshd.port} -i ${keyPath} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
     const s3Source = { kind: 's3' as const, endpoint: s3.endpoint, ...S3RVER_CREDENTIALS };
     const sftpDest = { kind: 'sftp' as const, port: sshd.port, username: sshd.user, privateKeyPath: keyPath, fingerprint: sshd.hostKeyFingerprint };
-    const transfer = (job: BenchJob): string => `node ${join(__dirname, '..', 'dist', 'bench', 'transferChild.js')} '${JSON.stringify(job)}'`;
+    const transfer = (job: BenchJob): string => `node ${NODE_FLAGS.join(' ')} ${join(__dirname, '..', 'dist', 'bench', 'transferChild.js')} '${JSON.stringify(job)}'`;
     const fastPut = [
       `const { Client } = require('ssh2'); const c = new Client();`,
       `c.on('ready', () => c.sftp((e, s) => s.fastPut(${JSON.stringify(localFile)}, ${JSON.stringify(target)}, { chunkSize: 261120, concurrency: 64 }, (err) => { c.end(); if (err) process.exit(1); })));`,
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
     ].join(' ');
     const commands: Record<string, string> = {
       curlssh: `curl -sf ${s3Url} | ssh ${sshOptions} ${sshd.user}@127.0.0.1 'cat > ${target}'`,
+      // The ceiling plus the SHA-256 every FileFerry transfer must compute: what hashing alone costs here.
+      curlsha: `curl -sf ${s3Url} | tee >(openssl dgst -sha256 > /dev/null) | ssh ${sshOptions} ${sshd.user}@127.0.0.1 'cat > ${target}'`,
       curlT: `curl -sf ${s3Url} | curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}/%2F${ftp.rootDir.slice(1)}/out.bin`,
       fastput: `node -e "${fastPut.replace(/"/g, '\\"')}"`,
       ffsftp: transfer({ source: s3Source, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: target }),

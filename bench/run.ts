@@ -21,6 +21,7 @@ import { startSshd } from '../test/support/sshdServer';
 import { startVsftpd } from '../test/support/vsftpdServer';
 import { tempDir } from '../test/support/tmp';
 import type { BenchJob } from './transferChild';
+import { NODE_FLAGS } from '../scripts/nodeFlags';
 import { machineCpu, sh } from './machine';
 
 const MiB = 1024 * 1024;
@@ -62,7 +63,7 @@ function child(job: BenchJob, env: NodeJS.ProcessEnv): Promise<{ cpuSeconds: num
     // The compiled child (npm run bench builds first), as production runs it: tsx alone adds
     // about 40 MiB of RSS (measured: 103 MiB VmHWM after loading the adapters under tsx, 64 compiled).
     const compiled = join(__dirname, '..', 'dist', 'bench', 'transferChild.js');
-    const p = spawn(process.execPath, [compiled, JSON.stringify(job)], {
+    const p = spawn(process.execPath, [...NODE_FLAGS, compiled, JSON.stringify(job)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
     });

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 'use strict';
 // Runs the TypeScript sources through tsx, so the CLI needs no build step.
 require('tsx/cjs');

@@ -13,6 +13,7 @@ const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { existsSync, mkdirSync, readdirSync, writeFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
+const { NODE_FLAGS } = require('./nodeFlags');
 
 const root = resolve(__dirname, '..');
 const dataDir = resolve(root, process.env.FILEFERRY_DATA_DIR || './data');
@@ -62,7 +63,7 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 if (seed()) process.stdout.write(`Seeded sample files in ${join(sources, 'fileferry-samples')}\n`);
-start('The bot', ['--import', 'tsx', 'src/index.ts']);
+start('The bot', [...NODE_FLAGS, '--import', 'tsx', 'src/index.ts']);
 const playground = join(__dirname, 'playground.js');
 if (existsSync(playground)) start('The Agents Playground', [playground]);
 

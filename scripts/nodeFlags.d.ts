@@ -1,0 +1,2 @@
+/** See nodeFlags.js. */
+export declare const NODE_FLAGS: readonly string[];
