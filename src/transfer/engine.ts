@@ -21,6 +21,7 @@ export const DEFAULT_TUNING: TransferTuning = {
   backoffMaxMs: 30_000,
   progressIntervalMs: 1000,
   idleTimeoutMs: 60_000,
+  freshRetriesAfterBytes: 16 * 1024 * 1024,
 };
 
 /**
@@ -41,10 +42,13 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
   const emit = request.onEvent ?? (() => undefined);
 
   let attempts = 0;
+  /** Failures since the last resume that started well past the one before: what `retries` limits. */
+  let failuresInARow = 0;
   const failAttempt = async (e: unknown): Promise<void> => {
     const error = asFerryError(e, signal);
-    if (error.code === 'CANCELLED' || !error.retryable || attempts > retries) throw error;
-    const retryInMs = backoffDelay(attempts, tuning.backoffBaseMs, tuning.backoffMaxMs);
+    failuresInARow++;
+    if (error.code === 'CANCELLED' || !error.retryable || failuresInARow > retries) throw error;
+    const retryInMs = backoffDelay(failuresInARow, tuning.backoffBaseMs, tuning.backoffMaxMs);
     emit({ type: 'attempt-failed', attempt: attempts, code: error.code, message: error.message, retryInMs });
     await sleep(retryInMs, signal).catch(() => { throw cancelled(); });
   };
@@ -60,6 +64,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
     }
   }
   attempts = 0;
+  failuresInARow = 0;
 
   const pinned = object;
   const temporaryPath = temporaryPathFor(finalPath);
@@ -69,6 +74,8 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
   const resumedFromBytes: number[] = [];
   let session: DestinationSession | undefined;
   let acknowledged = 0;
+  /** Where the latest write started; a resume well past it shows the last attempt made progress. */
+  let lastStart = 0;
   /** The folder exists and the 'fail' policy was checked (done once, by the first attempt that connects). */
   let prepared = false;
   /** A write has started, so a later attempt resumes from what the server holds. */
@@ -99,6 +106,10 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
         if (!digests) {
           const offset = writeStarted ? await resumeOffset(session, temporaryPath, acknowledged, pinned.size, signal) : 0;
           writeStarted = true;
+          // Measured by where the server lets us resume, which every destination reports (FTP
+          // acknowledges nothing until a whole upload ends).
+          if (offset - lastStart >= tuning.freshRetriesAfterBytes) failuresInARow = 0;
+          lastStart = offset;
           if (offset > 0) {
             resumedFromBytes.push(offset);
             emit({ type: 'resumed', attempt: attempts, fromByte: offset });

@@ -21,7 +21,7 @@ export interface TransferRequest {
   /** Absolute final path on the destination. Checked before any connection. */
   remotePath: string;
   overwrite: OverwritePolicy;
-  /** Retries after the first attempt for transient faults. Default 3. */
+  /** Retries for transient faults in a row, counted afresh after real progress (see freshRetriesAfterBytes). Default 3. */
   retries?: number;
   /** Ask the server for its own SHA-256 where it can (FTP HASH/XSHA256, sha256sum over SSH). Default true. */
   remoteHash?: boolean;
@@ -48,6 +48,12 @@ export interface TransferTuning {
    * and retried. There is deliberately no limit on total time: a 5 TB file may take a day.
    */
   idleTimeoutMs: number;
+  /**
+   * A resume that starts at least this many bytes past the previous attempt's start restores the
+   * full retry budget: a long transfer over a link that drops now and then keeps going, while one
+   * that only crawls a few bytes per connection still fails after `retries`.
+   */
+  freshRetriesAfterBytes: number;
 }
 
 export interface TransferProgress {

@@ -306,6 +306,25 @@ export function destinationConformance(name: string, fixture: () => DestinationF
         }
       });
 
+      it('a link that drops again and again still finishes while each attempt gets real bytes through', async () => {
+        // Each connection dies after 1.5 MiB, so 5 MiB takes four or more attempts: with one retry
+        // allowed that only works if every resume that starts well past the last one (here by
+        // 256 KiB or more) earns a fresh retry budget.
+        const body = randomBytes(5 * 1024 * 1024 + 11);
+        await seed('drops.bin', body);
+        const faulty = await f.withFault({ action: 'cut', afterBytes: 1536 * 1024, times: 100 });
+        try {
+          const result = await runTransfer(
+            request('drops.bin', `${dir}/drops.bin`, { destination: faulty.destination, retries: 1, tuning: { ...FAST, freshRetriesAfterBytes: 256 * 1024 } }),
+          );
+          assert.equal(result.sha256, sha(body));
+          assert.ok(result.attempts >= 4, `attempts ${result.attempts}`);
+          assert.equal(sha(await f.readServerFile(`${dir}/drops.bin`)), sha(body));
+        } finally {
+          await faulty.close();
+        }
+      });
+
       it('cancellation stops the transfer and removes the temporary file', async () => {
         await seed('cancel.bin', randomBytes(8 * 1024 * 1024));
         const controller = new AbortController();
