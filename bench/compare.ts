@@ -5,9 +5,11 @@
  * each run's median. On this kind of 2-core VM one run can differ from the next by ±20%; a change
  * is only real when its median moves across several rounds.
  *
- * Runs: curlssh, curlT, fastput (ceilings), curlsha (curlssh plus an OpenSSL SHA-256 of the stream, via tee), ffsftp, ffftp, fflocal (FileFerry S3→SFTP, S3→FTP,
- * local file→SFTP). A run may carry engine tuning: 'ffsftp:{"readConcurrency":1}'.
- * Environment: COMPARE_ROUNDS (default 3), BENCH_MIB (default 1024), BENCH_SFTP_IN_FLIGHT.
+ * Runs: curlssh, curlT, fastput (ceilings); curlsha and curlTsha (curlssh and curlT plus an OpenSSL
+ * SHA-256 of the stream on a tee); ffsftp, ffftp, fflocal (FileFerry S3→SFTP, S3→FTP, local file→SFTP). A run may carry Node flags for FileFerry's process and engine tuning:
+ * 'ffsftp@--max-semi-space-size=8', 'ffsftp:{"readConcurrency":1}', or both in that order.
+ * Environment: COMPARE_ROUNDS (default 3), BENCH_MIB (default 1024), BENCH_SFTP_IN_FLIGHT, BENCH_NODE_FLAGS
+ * (Node flags for every FileFerry run, such as '--cpu-prof --cpu-prof-dir=/tmp/prof').
  *
  * Each line also shows the whole machine's CPU per GiB (/proc/stat) and the servers' own share:
  * with the client and the servers on the same two cores, total CPU is often what sets the rate.
@@ -20,7 +22,7 @@ import { startSshd } from '../test/support/sshdServer';
 import { startVsftpd } from '../test/support/vsftpdServer';
 import { tempDir } from '../test/support/tmp';
 import type { BenchJob } from './transferChild';
-import { machineCpu, sh } from './machine';
+import { machineCpu, settle, sh } from './machine';
 import { NODE_FLAGS } from '../scripts/nodeFlags';
 
 const MiB = 1024 * 1024;
@@ -71,7 +73,8 @@ async function main(): Promise<void> {
     const sshOptions = `-p ${sshd.port} -i ${keyPath} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`;
     const s3Source = { kind: 's3' as const, endpoint: s3.endpoint, ...S3RVER_CREDENTIALS };
     const sftpDest = { kind: 'sftp' as const, port: sshd.port, username: sshd.user, privateKeyPath: keyPath, fingerprint: sshd.hostKeyFingerprint };
-    const transfer = (job: BenchJob): string => `node ${NODE_FLAGS.join(' ')} ${join(__dirname, '..', 'dist', 'bench', 'transferChild.js')} '${JSON.stringify(job)}'`;
+    // $BENCH_NODE_FLAGS (from the environment, or a run's '@…' part) reaches FileFerry's process only.
+    const transfer = (job: BenchJob): string => `node ${NODE_FLAGS.join(' ')} $BENCH_NODE_FLAGS ${join(__dirname, '..', 'dist', 'bench', 'transferChild.js')} '${JSON.stringify(job)}'`;
     const fastPut = [
       `const { Client } = require('ssh2'); const c = new Client();`,
       `c.on('ready', () => c.sftp((e, s) => s.fastPut(${JSON.stringify(localFile)}, ${JSON.stringify(target)}, { chunkSize: 261120, concurrency: 64 }, (err) => { c.end(); if (err) process.exit(1); })));`,
@@ -82,23 +85,26 @@ async function main(): Promise<void> {
       // The ceiling plus the SHA-256 every FileFerry transfer must compute: what hashing alone costs here.
       curlsha: `curl -sf ${s3Url} | tee >(openssl dgst -sha256 > /dev/null) | ssh ${sshOptions} ${sshd.user}@127.0.0.1 'cat > ${target}'`,
       curlT: `curl -sf ${s3Url} | curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}/%2F${ftp.rootDir.slice(1)}/out.bin`,
+      curlTsha: `curl -sf ${s3Url} | tee >(openssl dgst -sha256 > /dev/null) | curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}/%2F${ftp.rootDir.slice(1)}/out.bin`,
       fastput: `node -e "${fastPut.replace(/"/g, '\\"')}"`,
       ffsftp: transfer({ source: s3Source, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: target }),
       ffftp: transfer({ source: s3Source, container: 'bench', key: 'payload.bin', destination: { kind: 'ftp', port: ftp.port, username: ftp.user, passwordEnv: 'FTP_BENCH_PASSWORD' }, remotePath: `${ftp.rootDir}/out.bin` }),
       fflocal: transfer({ source: { kind: 'local', root: join(work.path, 'local') }, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: target }),
     };
     for (const run of runs) {
-      if (!commands[run.split(':')[0]!]) throw new Error(`Unknown run ${run}; known: ${Object.keys(commands).join(', ')}`);
+      if (!commands[run.split(/[:@]/)[0]!]) throw new Error(`Unknown run ${run}; known: ${Object.keys(commands).join(', ')}`);
     }
     const rates = new Map<string, number[]>();
     const rounds = Number(process.env.COMPARE_ROUNDS ?? 3);
     for (let round = 1; round <= rounds; round++) {
       for (const run of runs) {
-        const [name, tuning] = run.split(/:(.*)/s) as [string, string | undefined];
+        const [named, tuning] = run.split(/:(.*)/s) as [string, string | undefined];
+        const [name, nodeFlags] = named.split(/@(.*)/s) as [string, string | undefined];
+        await settle([target, `${ftp.rootDir}/out.bin`]);
         const serversBefore = await serverTicks();
         const before = machineCpu();
         const t0 = performance.now();
-        const out = await sh(commands[name]!, tuning ? { ...env, BENCH_TUNING: tuning } : env);
+        const out = await sh(commands[name]!, { ...env, ...(tuning ? { BENCH_TUNING: tuning } : {}), ...(nodeFlags ? { BENCH_NODE_FLAGS: nodeFlags } : {}) });
         const seconds = (performance.now() - t0) / 1000;
         const after = machineCpu();
         const serversAfter = await serverTicks();

@@ -20,3 +20,12 @@ export function machineCpu(): { busy: number; total: number } {
   const total = fields.reduce((a, b) => a + b, 0) / 100; // USER_HZ
   return { busy: total - (fields[3]! + fields[4]!) / 100, total };
 }
+
+/**
+ * Deletes the previous run's output and flushes every dirty page before the next run starts. Each
+ * run writes 1 GiB to the same disk; without this the kernel writes the last run's pages back (and
+ * ext4 frees a 1 GiB file) in the middle of the next one, which then pays for its predecessor.
+ */
+export async function settle(outputs: string[]): Promise<void> {
+  await sh(`rm -f ${outputs.map((o) => `'${o}'`).join(' ')} && sync`);
+}
