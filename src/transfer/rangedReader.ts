@@ -4,19 +4,26 @@ import type { ObjectInfo, StorageSource } from '../ports/storageSource';
 
 export interface RangedReadOptions {
   partSize: number;
+  /** Most ranged reads in flight at once. */
   concurrency: number;
+  /** How far ahead of the consumer reads are started (see readRanges). */
+  readAhead: number;
   signal?: AbortSignal;
 }
 
 /**
- * The bytes [start, end) of `object`, in order, fetched as up to `concurrency` ranged reads in
- * parallel and reassembled in order. One HTTP stream rarely fills the pipe from an object store;
- * several do. The head part is handed on chunk by chunk while it still downloads (no
- * concatenation), and each part stops reading once it holds `PART_BUFFER` bytes nobody has taken:
- * the rest waits in the kernel's socket buffers (TCP backpressure), not on the heap. Buffers that
- * sit in user space long enough get promoted to V8's old generation and are freed only by a rare
- * full GC, which is what made RSS grow with the file size before this limit (measured with
- * `npm run bench`).
+ * The bytes [start, end) of `object`, in order, fetched as ranged reads of `partSize` and handed on
+ * chunk by chunk while each still downloads (no concatenation).
+ *
+ * A part's read starts once the consumer is within `readAhead` bytes of where that part begins,
+ * with at most `concurrency` in flight: the next part's first bytes are waiting when the current
+ * one ends (no request round trip between parts), yet no stream is opened long before it is
+ * needed. The part being consumed stops reading once it holds `PART_BUFFER` bytes nobody has
+ * taken, a part waiting its turn after its first chunk; the rest waits in the kernel's socket
+ * buffers (TCP backpressure), not on the heap. Buffers that sit in
+ * user space long enough are promoted to V8's old generation and freed only by a full GC: a
+ * second part opened at once and stalled behind the first for a whole part cost more client CPU,
+ * more RSS and more server CPU than one opened just in time (measured with `npm run bench:compare`).
  */
 const PART_BUFFER = 1024 * 1024;
 
@@ -33,9 +40,11 @@ export async function* readRanges(
   const onAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const parts: Part[] = [];
+  /** Where the next part to launch begins, and the first byte the consumer has not taken. */
   let next = start;
+  let consumed = start;
   const launch = (): void => {
-    while (next < end && parts.length < Math.max(1, options.concurrency)) {
+    while (next < end && (parts.length === 0 || (parts.length < options.concurrency && next - consumed <= options.readAhead))) {
       const partEnd = Math.min(end, next + options.partSize);
       parts.push(new Part(source, container, object, next, partEnd, controller.signal));
       next = partEnd;
@@ -43,15 +52,19 @@ export async function* readRanges(
   };
   try {
     launch();
+    parts[0]?.becomeHead();
     while (parts.length > 0) {
       const head = parts[0]!;
       for (;;) {
         const chunk = await head.take();
         if (chunk === undefined) break;
+        consumed += chunk.length;
+        launch();
         yield chunk;
       }
       parts.shift();
       launch();
+      parts[0]?.becomeHead();
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -64,6 +77,8 @@ export async function* readRanges(
 class Part {
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
+  /** Bytes this part reads ahead of its consumer: one chunk until its turn comes (becomeHead). */
+  private limit = 1;
   private finished = false;
   private failure: unknown;
   private wake?: () => void;
@@ -89,7 +104,7 @@ class Part {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
       this.notify();
-      if (this.buffered >= PART_BUFFER) await new Promise<void>((resolve) => (this.resumeReading = resolve));
+      if (this.buffered >= this.limit) await new Promise<void>((resolve) => (this.resumeReading = resolve));
     }
     if (received !== this.end - this.start) {
       // A stream that ends early is a dropped connection, not a short object: retry, don't truncate.
@@ -120,7 +135,7 @@ class Part {
       const chunk = this.chunks.shift();
       if (chunk) {
         this.buffered -= chunk.length;
-        if (this.buffered < PART_BUFFER / 2) this.unblock();
+        if (this.buffered < this.limit / 2) this.unblock();
         return chunk;
       }
       if (this.failure !== undefined) throw this.failure;
@@ -133,6 +148,12 @@ class Part {
     const resume = this.resumeReading;
     this.resumeReading = undefined;
     resume?.();
+  }
+
+  /** The parts before this one are done: read ahead as far as PART_BUFFER from now on. */
+  becomeHead(): void {
+    this.limit = PART_BUFFER;
+    this.unblock();
   }
 
   destroy(): void {

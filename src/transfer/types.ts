@@ -35,8 +35,10 @@ export interface TransferRequest {
 export interface TransferTuning {
   /** Bytes per ranged GET. */
   partSize: number;
-  /** Ranged GETs in flight (capped by the source's `parallelReads`). */
+  /** Most ranged GETs in flight (capped by the source's `parallelReads`). */
   readConcurrency: number;
+  /** A ranged GET starts when the bytes already read but not yet sent fall to this; see readRanges. */
+  readAhead: number;
   /** Base delay of the exponential backoff, ms. */
   backoffBaseMs: number;
   /** Longest backoff delay, ms. */
