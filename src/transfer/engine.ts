@@ -193,7 +193,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
     let position = hashFrom;
     const chunks = readRanges(request.source, request.container, pinned, hashFrom, pinned.size, {
       partSize: tuning.partSize,
-      concurrency: Math.max(1, Math.min(tuning.readConcurrency, request.source.parallelReads)),
+      concurrency: Math.min(tuning.readConcurrency, request.source.parallelReads),
       readAhead: tuning.readAhead,
       signal: watchdog.signal,
     });
