@@ -20,10 +20,10 @@ export interface RangedReadOptions {
  * one ends (no request round trip between parts), yet no stream is opened long before it is
  * needed. The part being consumed stops reading once it holds `PART_BUFFER` bytes nobody has
  * taken, a part waiting its turn after its first chunk; the rest waits in the kernel's socket
- * buffers (TCP backpressure), not on the heap. Buffers that sit in
- * user space long enough are promoted to V8's old generation and freed only by a full GC: a
- * second part opened at once and stalled behind the first for a whole part cost more client CPU,
- * more RSS and more server CPU than one opened just in time (measured with `npm run bench:compare`).
+ * buffers (TCP backpressure), not on the heap. Buffers that sit in user space long enough are
+ * promoted to V8's old generation and freed only by a full GC: a second part opened at once and
+ * stalled behind the first for a whole part cost more client CPU, more RSS and more server CPU
+ * than one opened just in time (measured with `npm run bench:compare`).
  */
 const PART_BUFFER = 1024 * 1024;
 
