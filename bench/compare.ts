@@ -6,10 +6,11 @@
  * is only real when its median moves across several rounds.
  *
  * Runs: curlssh, curlT, fastput (ceilings); curlsha and curlTsha (curlssh and curlT plus an OpenSSL
- * SHA-256 of the stream on a tee); ffsftp, ffftp, fflocal (FileFerry S3→SFTP, S3→FTP, local file→SFTP). A run may carry Node flags for FileFerry's process and engine tuning:
+ * SHA-256 of the stream on a tee); ffsftp, ffftp, fflocal (FileFerry S3→SFTP, S3→FTP, local
+ * file→SFTP). A run may carry Node flags for FileFerry's process and engine tuning:
  * 'ffsftp@--max-semi-space-size=8', 'ffsftp:{"readConcurrency":1}', or both in that order.
- * Environment: COMPARE_ROUNDS (default 3), BENCH_MIB (default 1024), BENCH_SFTP_IN_FLIGHT, BENCH_NODE_FLAGS
- * (Node flags for every FileFerry run, such as '--cpu-prof --cpu-prof-dir=/tmp/prof').
+ * Environment: COMPARE_ROUNDS (default 3), BENCH_MIB (default 1024), BENCH_SFTP_IN_FLIGHT,
+ * BENCH_NODE_FLAGS (Node flags for every FileFerry run, such as '--cpu-prof --cpu-prof-dir=/tmp/prof').
  *
  * Each line also shows the whole machine's CPU per GiB (/proc/stat) and the servers' own share:
  * with the client and the servers on the same two cores, total CPU is often what sets the rate.
@@ -80,12 +81,15 @@ async function main(): Promise<void> {
       `c.on('ready', () => c.sftp((e, s) => s.fastPut(${JSON.stringify(localFile)}, ${JSON.stringify(target)}, { chunkSize: 261120, concurrency: 64 }, (err) => { c.end(); if (err) process.exit(1); })));`,
       `c.connect({ host: '127.0.0.1', port: ${sshd.port}, username: ${JSON.stringify(sshd.user)}, privateKey: require('fs').readFileSync(${JSON.stringify(keyPath)}) });`,
     ].join(' ');
+    const ssh = `ssh ${sshOptions} ${sshd.user}@127.0.0.1 'cat > ${target}'`;
+    const ftpPut = `curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}/%2F${ftp.rootDir.slice(1)}/out.bin`;
+    // The ceiling plus the SHA-256 every FileFerry transfer must compute: what hashing alone costs here.
+    const sha = `tee >(openssl dgst -sha256 > /dev/null)`;
     const commands: Record<string, string> = {
-      curlssh: `curl -sf ${s3Url} | ssh ${sshOptions} ${sshd.user}@127.0.0.1 'cat > ${target}'`,
-      // The ceiling plus the SHA-256 every FileFerry transfer must compute: what hashing alone costs here.
-      curlsha: `curl -sf ${s3Url} | tee >(openssl dgst -sha256 > /dev/null) | ssh ${sshOptions} ${sshd.user}@127.0.0.1 'cat > ${target}'`,
-      curlT: `curl -sf ${s3Url} | curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}/%2F${ftp.rootDir.slice(1)}/out.bin`,
-      curlTsha: `curl -sf ${s3Url} | tee >(openssl dgst -sha256 > /dev/null) | curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}/%2F${ftp.rootDir.slice(1)}/out.bin`,
+      curlssh: `curl -sf ${s3Url} | ${ssh}`,
+      curlsha: `curl -sf ${s3Url} | ${sha} | ${ssh}`,
+      curlT: `curl -sf ${s3Url} | ${ftpPut}`,
+      curlTsha: `curl -sf ${s3Url} | ${sha} | ${ftpPut}`,
       fastput: `node -e "${fastPut.replace(/"/g, '\\"')}"`,
       ffsftp: transfer({ source: s3Source, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: target }),
       ffftp: transfer({ source: s3Source, container: 'bench', key: 'payload.bin', destination: { kind: 'ftp', port: ftp.port, username: ftp.user, passwordEnv: 'FTP_BENCH_PASSWORD' }, remotePath: `${ftp.rootDir}/out.bin` }),

@@ -151,11 +151,12 @@ async function main(): Promise<void> {
     const ftpPut = `curl -sS --netrc-file ${netrc} -T - ftp://127.0.0.1:${ftp.port}/%2F${ftp.rootDir.slice(1)}/out.bin`;
     // What the ceiling costs once it also hashes every byte, as FileFerry must: OpenSSL's SHA-256 on a tee.
     const sha = `tee >(openssl dgst -sha256 > /dev/null)`;
-    const shell = (name: string, command: string, runEnv = env): Run => [name, () => timed(name, body.length, () => sh(command, runEnv))];
+    const measured = (name: string, run: () => Promise<unknown>): Run => [name, () => timed(name, body.length, run)];
+    const shell = (name: string, command: string, runEnv = env): Run => measured(name, () => sh(command, runEnv));
     const runs: Run[] = [
       shell('ceiling: curl | ssh cat', `curl -sf ${s3Url} | ${ssh}`),
       shell('ceiling: curl | sha256 | ssh cat', `curl -sf ${s3Url} | ${sha} | ${ssh}`),
-      ['ceiling: ssh2 fastPut (local disk)', () => timed('ceiling: ssh2 fastPut (local disk)', body.length, () => fastPut(sshd, local, sftpTarget))],
+      measured('ceiling: ssh2 fastPut (local disk)', () => fastPut(sshd, local, sftpTarget)),
       shell('ceiling: curl | curl -T (FTP)', `curl -sf ${s3Url} | ${ftpPut}`),
       shell('ceiling: curl | sha256 | curl -T', `curl -sf ${s3Url} | ${sha} | ${ftpPut}`),
     ];

@@ -37,7 +37,7 @@ export interface TransferTuning {
   partSize: number;
   /** Most ranged GETs in flight (capped by the source's `parallelReads`). */
   readConcurrency: number;
-  /** A ranged GET starts when the bytes already read but not yet sent fall to this; see readRanges. */
+  /** A ranged GET starts once the bytes handed on come within this many of where it begins; see readRanges. */
   readAhead: number;
   /** Base delay of the exponential backoff, ms. */
   backoffBaseMs: number;
