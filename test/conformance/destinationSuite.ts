@@ -310,12 +310,14 @@ export function destinationConformance(name: string, fixture: () => DestinationF
       });
 
       it('a link that drops again and again still finishes while each attempt gets real bytes through', async () => {
-        // Each connection dies after 1.5 MiB, so 5 MiB takes four or more attempts: with one retry
+        // Each connection dies after 6 MiB, so 20 MiB takes four or more attempts: with one retry
         // allowed that only works if every resume that starts well past the last one (here by
-        // 256 KiB or more) earns a fresh retry budget.
-        const body = randomBytes(5 * 1024 * 1024 + 11);
+        // 256 KiB or more) earns a fresh retry budget. 6 MiB is past SFTP's 16 x 255 KiB writes in
+        // flight, so every attempt has some writes acknowledged before its cut (a 1.5 MiB cut could
+        // come before any, and the attempt then rightly moved nothing: a flaky failure seen once).
+        const body = randomBytes(20 * 1024 * 1024 + 11);
         await seed('drops.bin', body);
-        const faulty = await f.withFault({ action: 'cut', afterBytes: 1536 * 1024, times: 100 });
+        const faulty = await f.withFault({ action: 'cut', afterBytes: 6 * 1024 * 1024, times: 100 });
         try {
           const result = await runTransfer(
             request('drops.bin', `${dir}/drops.bin`, { destination: faulty.destination, retries: 1, tuning: { ...FAST, freshRetriesAfterBytes: 256 * 1024 } }),
