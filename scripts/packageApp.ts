@@ -17,7 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, FerryError } from '../src/errors';
+import { ConfigError, FerryError } from '../src/domain/errors';
 import { zipFiles } from './zipFiles';
 
 const ROOT = join(__dirname, '..');

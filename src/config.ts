@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from './errors';
+import { ConfigError } from './domain/errors';
 
 /**
  * FileFerry's typed configuration, read from environment variables once at start-up and

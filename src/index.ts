@@ -14,12 +14,12 @@ import { ProgressReporter } from './bot/progressReporter';
 import { TransferNotifications } from './bot/transferNotifications';
 import { createTurnErrorHandler } from './bot/turnError';
 import { loadConfig, type AppConfig } from './config';
-import { isFerryError } from './errors';
+import { isFerryError } from './domain/errors';
 import { createLogger, errorFields, type Logger } from './log';
 import { Metrics } from './metrics';
 import { closeServer, createServer, listen } from './server';
 import type { TransferRequest, TransferResult, TransferTuning } from './transfer/types';
-import { MemoryRequestRepository } from './workflow/memoryRequestRepository';
+import { MemoryRequestRepository } from './adapters/store/memoryRequestRepository';
 import { RequestWorkflow } from './workflow/requestWorkflow';
 
 /** Knobs tests turn; production uses none of them. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestRecord } from './workflow/requestRecord';
+import type { RequestRecord } from './domain/requestRecord';
 import type { Screen } from './workflow/screens';
 import type { TransferListener } from './workflow/workflowContext';
 

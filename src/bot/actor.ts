@@ -1,5 +1,5 @@
 import type { Activity } from 'botbuilder';
-import type { Actor } from '../workflow/requestRecord';
+import type { Actor } from '../domain/requestRecord';
 
 /**
  * Who sent the activity, as the workflow authorises it: the Entra object ID (`from.aadObjectId`,

@@ -7,7 +7,7 @@ import {
 import { errorFields, setLogRequestId, type Logger } from '../log';
 import { readCardAction } from '../ui/cardAction';
 import type { RequestWorkflow } from '../workflow/requestWorkflow';
-import { INACTIVE_MESSAGE, isWorkflowError } from '../workflow/workflowError';
+import { INACTIVE_MESSAGE, isWorkflowError } from '../domain/workflowError';
 import { actorOf } from './actor';
 import type { CardActions } from './cardActions';
 import { cardFor, helpCard, inactiveCard, welcomeCard, type RenderedCard } from './screenCards';

@@ -4,7 +4,7 @@ import { humanBytes, humanDate, humanDuration, humanRate } from '../ui/format';
 import { renderCard } from '../ui/renderCard';
 import { AD_HOC } from '../workflow/destinationValidation';
 import { CLOUDS, ENVIRONMENTS, PRIORITIES, REGIONS } from '../workflow/regions';
-import { fileNameOf, type RequestRecord } from '../workflow/requestRecord';
+import { fileNameOf, type RequestRecord } from '../domain/requestRecord';
 import type { Screen } from '../workflow/screens';
 
 /** The overwrite policy as the destination form words it. */

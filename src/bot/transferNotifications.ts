@@ -1,7 +1,7 @@
 import type { Attachment, ConversationReference } from 'botbuilder';
 import { errorFields, type Logger, withLogContext } from '../log';
 import type { TransferProgress } from '../transfer/types';
-import { fileNameOf, type RequestRecord } from '../workflow/requestRecord';
+import { fileNameOf, type RequestRecord } from '../domain/requestRecord';
 import type { Screen } from '../workflow/screens';
 import type { TransferListener } from '../workflow/workflowContext';
 import type { ProactiveMessenger } from './proactive';

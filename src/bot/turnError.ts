@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TurnContext } from 'botbuilder';
-import { isFerryError } from '../errors';
+import { isFerryError } from '../domain/errors';
 import { currentLogContext, errorFields, type Logger } from '../log';
 import { errorCard, type RenderedCard } from './screenCards';
 

@@ -1,4 +1,4 @@
-import { FerryError } from '../errors';
+import { FerryError } from '../domain/errors';
 
 /**
  * Reads a password from the terminal without echoing it. Refuses when stdin is not a TTY, so a

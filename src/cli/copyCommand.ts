@@ -1,4 +1,4 @@
-import { FerryError, PathError } from '../errors';
+import { FerryError, PathError } from '../domain/errors';
 import { hasLoginFolder } from '../ports/destination';
 import { runTransfer } from '../transfer/engine';
 import { basename, checkRemotePath, joinRemote } from '../transfer/remotePath';

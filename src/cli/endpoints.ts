@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../domain/errors';
 import type { Destination } from '../ports/destination';
 import type { StorageSource } from '../ports/storageSource';
 import { LocalSource } from '../adapters/source/localSource';

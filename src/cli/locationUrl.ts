@@ -1,4 +1,4 @@
-import { FerryError } from '../errors';
+import { FerryError } from '../domain/errors';
 import { checkRemotePath } from '../transfer/remotePath';
 
 /**

@@ -1,4 +1,4 @@
-import { PathError } from '../errors';
+import { PathError } from '../domain/errors';
 import { humanBytes, humanDate } from '../ui/format';
 import { openSource, storageFor } from './endpoints';
 import { parseLocation } from './locationUrl';

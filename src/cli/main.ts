@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { FerryError } from '../errors';
+import { FerryError } from '../domain/errors';
 import type { OverwritePolicy } from '../transfer/types';
 import { askPassword } from './askPassword';
 import { copyCommand } from './copyCommand';

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../workflow/requestRecord';
+import type { RequestRecord } from '../domain/requestRecord';
 
 /**
  * Where request records live (in memory by default; SQLite, DynamoDB or Cosmos DB by config).

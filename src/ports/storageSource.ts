@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ObjectInfo } from '../domain/objectInfo';
 
 /** A bucket (S3), a container (Azure Blob) or a top-level folder (local). */
 export interface ContainerInfo {
@@ -6,19 +7,7 @@ export interface ContainerInfo {
   createdAt?: Date;
 }
 
-/**
- * One object as the source saw it. `etag`/`versionId` pin the exact version: a ranged read of an
- * ObjectInfo must return bytes of that version or fail with SOURCE_CHANGED, never mix versions.
- */
-export interface ObjectInfo {
-  key: string;
-  size: number;
-  lastModified?: Date;
-  etag?: string;
-  versionId?: string;
-  /** Full-object checksums the source stores, lower-case hex. Absent when the source has none. */
-  checksums?: { sha256?: string; md5?: string };
-}
+export type { ObjectInfo } from '../domain/objectInfo';
 
 export interface ListOptions {
   /** Only keys that start with this. Folders are the next '/'-delimited level below it. */

@@ -1,14 +1,6 @@
-/** A ticket as people see it: its number and a link that opens it. */
-export interface TicketRef {
-  number: string;
-  url: string;
-}
+import type { TicketPair, TicketRef } from '../domain/tickets';
 
-/** The requester's tracking ticket and the audit team's compliance ticket, cross-referenced. */
-export interface TicketPair {
-  user: TicketRef;
-  audit: TicketRef;
-}
+export type { TicketPair, TicketRef } from '../domain/tickets';
 
 export interface NewTicketPair {
   requestId: string;

@@ -1,4 +1,4 @@
-import { FerryError, TransferError, DestinationError, cancelled, isNetworkErrno } from '../errors';
+import { FerryError, TransferError, DestinationError, cancelled, isNetworkErrno } from '../domain/errors';
 import { canHashRemotely, type DestinationSession } from '../ports/destination';
 import type { ObjectInfo } from '../ports/storageSource';
 import { backoffDelay, sleep } from './backoff';

@@ -1,4 +1,4 @@
-import { FerryError } from '../errors';
+import { FerryError } from '../domain/errors';
 import type { DestinationSession } from '../ports/destination';
 import type { OverwritePolicy } from './types';
 import { withSuffix } from './remotePath';

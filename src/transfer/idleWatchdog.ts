@@ -1,4 +1,4 @@
-import { TransferError } from '../errors';
+import { TransferError } from '../domain/errors';
 
 /**
  * Aborts an attempt that makes no progress for `idleMs`: a stalled server or a dead NAT mapping

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { SourceError, cancelled } from '../errors';
+import { SourceError, cancelled } from '../domain/errors';
 import type { ObjectInfo, StorageSource } from '../ports/storageSource';
 
 export interface RangedReadOptions {

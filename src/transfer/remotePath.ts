@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PathError } from '../errors';
+import { PathError } from '../domain/errors';
 
 /**
  * Remote paths are checked before any connection is opened, so a bad path never reaches a server.

@@ -1,15 +1,10 @@
 import type { Destination } from '../ports/destination';
 import type { ObjectInfo, StorageSource } from '../ports/storageSource';
-import type { ErrorCode } from '../errors';
+import type { ErrorCode } from '../domain/errors';
 
-/** What to do when the final name is already taken. */
-export type OverwritePolicy = 'fail' | 'replace' | 'rename';
+import type { OverwritePolicy, VerificationLevel } from '../domain/transferTerms';
 
-/**
- * How far a finished transfer was verified. Size is always checked; the others are reached when
- * the source stores a full-object checksum and when the server can hash the file itself.
- */
-export type VerificationLevel = 'size' | 'size+source-checksum' | 'size+server-hash' | 'size+source-checksum+server-hash';
+export type { OverwritePolicy, VerificationLevel } from '../domain/transferTerms';
 
 export interface TransferRequest {
   source: StorageSource;

@@ -1,5 +1,5 @@
 import type { DestinationFormValues } from '../workflow/destinationValidation';
-import type { RequestFormValues } from '../workflow/requestRecord';
+import type { RequestFormValues } from '../domain/requestRecord';
 
 /**
  * The typed data model of every Adaptive Card template in cards/. The template `cards/<name>.json`

@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Template } from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../domain/errors';
 import type { CardData, CardName } from './cardModels';
 
 /** Every template name; the object literal's type makes the compiler insist on all of them. */

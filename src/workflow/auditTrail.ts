@@ -1,5 +1,5 @@
 import type { AuditEvent, AuditLog } from '../ports/auditLog';
-import type { WorkflowLog } from './workflowLog';
+import type { WorkflowLog } from '../ports/workflowLog';
 
 /**
  * The workflow's way to the audit log: a failed append is logged at error and never undoes or

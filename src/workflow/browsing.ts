@@ -1,6 +1,6 @@
 import type { Screen } from './screens';
 import { objectKey, type BrowseState, type SignInSession } from './sessions';
-import { WorkflowError } from './workflowError';
+import { WorkflowError } from '../domain/workflowError';
 
 export const PAGE_SIZE = 20;
 

@@ -1,5 +1,5 @@
 import type { Destination } from '../ports/destination';
-import type { DestinationSpec } from './requestRecord';
+import type { DestinationSpec } from '../domain/requestRecord';
 
 /**
  * How the workflow asks to verify an SFTP server's host key:

@@ -1,13 +1,13 @@
-import { isFerryError } from '../errors';
+import { isFerryError } from '../domain/errors';
 import type { Destination } from '../ports/destination';
 import { checkRemotePath, joinRemote } from '../transfer/remotePath';
 import type { HostKeyCheck } from './destinationCatalog';
 import { AD_HOC, validateDestinationForm, type DestinationFormValues, type ValidDestination } from './destinationValidation';
 import { preflight } from './preflight';
-import { fileNameOf, type Actor, type RequestRecord } from './requestRecord';
+import { fileNameOf, type Actor, type RequestRecord } from '../domain/requestRecord';
 import type { ActionOutcome, Screen } from './screens';
 import type { WorkflowContext } from './workflowContext';
-import { WorkflowError } from './workflowError';
+import { WorkflowError } from '../domain/workflowError';
 
 /** Stays inside the 15 s a channel waits for an invoke answer. */
 const PROBE_TIMEOUT_MS = 12_000;

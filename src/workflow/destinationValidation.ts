@@ -1,6 +1,6 @@
 import { checkRemotePath } from '../transfer/remotePath';
 import type { OverwritePolicy } from '../transfer/types';
-import type { DestinationSpec } from './requestRecord';
+import type { DestinationSpec } from '../domain/requestRecord';
 import { text, type FieldErrors } from './requestValidation';
 
 export interface DestinationFormValues {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isFerryError } from '../errors';
+import { isFerryError } from '../domain/errors';
 import type { Destination, DestinationSession } from '../ports/destination';
 import { joinRemote } from '../transfer/remotePath';
 

@@ -1,5 +1,5 @@
 import { CLOUDS, ENVIRONMENTS, PRIORITIES, REGIONS, type Cloud } from './regions';
-import type { RequestFormValues } from './requestRecord';
+import type { RequestFormValues } from '../domain/requestRecord';
 
 export type FieldErrors<K extends string> = Partial<Record<K, string>>;
 

@@ -5,7 +5,7 @@ import { applyFilter, listContainers, openFolder, turnPage } from './browsing';
 import { DestinationStep } from './destinationStep';
 import { HostKeyMemory } from './hostKeyMemory';
 import { newRequestId } from './requestId';
-import { ENDED_STATES, OPEN_STATES, fileNameOf, type Actor, type RequestRecord, type RequestState } from './requestRecord';
+import { ENDED_STATES, OPEN_STATES, fileNameOf, type Actor, type RequestRecord, type RequestState } from '../domain/requestRecord';
 import { keyProblem, validateRequestForm } from './requestValidation';
 import { PRIORITIES } from './regions';
 import type { ActionOutcome, Screen } from './screens';
@@ -14,7 +14,7 @@ import { SignInSessions } from './sessions';
 import { TransferJobs } from './transferJobs';
 import { TransferStep } from './transferStep';
 import type { TransferListener, Volatile, WorkflowContext, WorkflowDeps } from './workflowContext';
-import { WorkflowError, type WorkflowErrorCode } from './workflowError';
+import { WorkflowError, type WorkflowErrorCode } from '../domain/workflowError';
 
 const BROWSING: RequestState[] = ['signed-in'];
 /** How long a repeat of the action that ended a request is still answered from the memo. */

@@ -5,7 +5,7 @@ import type { TransferProgress, TransferResult } from '../transfer/types';
 import type { DestinationField, DestinationFormValues } from './destinationValidation';
 import type { PreflightStep } from './preflight';
 import type { FieldErrors } from './requestValidation';
-import type { RequestFormValues, RequestRecord } from './requestRecord';
+import type { RequestFormValues, RequestRecord } from '../domain/requestRecord';
 
 /**
  * What the workflow asks the user to see next, as raw data (numbers, dates). The bot turns each

@@ -1,7 +1,7 @@
 import type { IdentityProvider, IdentitySession } from '../ports/identityProvider';
 import type { ObjectInfo } from '../ports/storageSource';
-import { WorkflowError } from './workflowError';
-import type { WorkflowLog } from './workflowLog';
+import { WorkflowError } from '../domain/workflowError';
+import type { WorkflowLog } from '../ports/workflowLog';
 
 /** Where the file picker is: server-side, so a card can never page or jump somewhere unlisted. */
 export interface BrowseState {

@@ -1,4 +1,4 @@
-import { FerryError, TransferError, isFerryError } from '../errors';
+import { FerryError, TransferError, isFerryError } from '../domain/errors';
 import type { Destination } from '../ports/destination';
 import type { ObjectInfo, StorageSource } from '../ports/storageSource';
 import type { OverwritePolicy, TransferEvent, TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';

@@ -1,12 +1,12 @@
-import type { FerryError } from '../errors';
+import type { FerryError } from '../domain/errors';
 import type { TransferResult } from '../transfer/types';
-import { fileNameOf, type Actor, type RequestRecord } from './requestRecord';
+import { fileNameOf, type Actor, type RequestRecord } from '../domain/requestRecord';
 import type { Screen } from './screens';
 import { objectKey } from './sessions';
 import { singleObjectSource } from './singleObjectSource';
 import type { JobOutcome, JobSpec } from './transferJobs';
 import type { WorkflowContext } from './workflowContext';
-import { WorkflowError } from './workflowError';
+import { WorkflowError } from '../domain/workflowError';
 
 /**
  * Confirm, cancel, retry and the end of a transfer. On confirm the job starts in the background,

@@ -8,12 +8,12 @@ import type { AuditTrail } from './auditTrail';
 import type { DestinationCatalog } from './destinationCatalog';
 import type { DestinationFormValues, ValidDestination } from './destinationValidation';
 import type { HostKeyMemory } from './hostKeyMemory';
-import type { RequestRecord } from './requestRecord';
+import type { RequestRecord } from '../domain/requestRecord';
 import type { Screen } from './screens';
 import type { SecretVault } from './secretVault';
 import type { SignInSessions } from './sessions';
 import type { JobSpec, TransferJobs } from './transferJobs';
-import type { WorkflowLog } from './workflowLog';
+import type { WorkflowLog } from '../ports/workflowLog';
 
 /** What the workflow is built from; the composition root supplies the adapters. */
 export interface WorkflowDeps {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { SourceError } from '../../src/errors';
+import { SourceError } from '../../src/domain/errors';
 import type { ListPage, ObjectInfo, StorageSource } from '../../src/ports/storageSource';
 import { expectFailure, readAll } from '../support/expectFailure';
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { ConfigError, SourceError } from '../../src/errors';
+import { ConfigError, SourceError } from '../../src/domain/errors';
 import { AzureBlobSource } from '../../src/adapters/source/azureBlobSource';
 import { HttpErrorGate } from '../support/httpErrorGate';
 import { freePort } from '../support/ports';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { S3Source } from '../../src/adapters/source/s3Source';
 import { AzureBlobSource } from '../../src/adapters/source/azureBlobSource';
 import { LocalDestination } from '../../src/adapters/destination/localDestination';
-import { FerryError } from '../../src/errors';
+import { FerryError } from '../../src/domain/errors';
 import { runTransfer } from '../../src/transfer/engine';
 import type { TransferEvent, TransferRequest } from '../../src/transfer/types';
 import { HttpErrorGate } from '../support/httpErrorGate';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { SourceError } from '../../src/errors';
+import { SourceError } from '../../src/domain/errors';
 import { S3Source } from '../../src/adapters/source/s3Source';
 import { expectFailure, readAll } from '../support/expectFailure';
 import { FaultProxy } from '../support/faultProxy';

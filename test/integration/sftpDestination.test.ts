@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sinon from 'sinon';
 import type { SFTPWrapper } from 'ssh2';
-import { FerryError } from '../../src/errors';
+import { FerryError } from '../../src/domain/errors';
 import { canHashRemotely, hasLoginFolder, type DestinationSession } from '../../src/ports/destination';
 import { SftpDestination, type SftpDestinationOptions } from '../../src/adapters/destination/sftpDestination';
 import type { SftpSession } from '../../src/adapters/destination/sftpSession';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Readable } from 'node:stream';
-import { FerryError, type ErrorCode } from '../../src/errors';
+import { FerryError, type ErrorCode } from '../../src/domain/errors';
 
 /** Any FerryError class, the abstract-looking base included, usable on the right of `instanceof`. */
 export type FerryErrorClass<E extends FerryError> = abstract new (...args: never[]) => E;

@@ -1,4 +1,4 @@
-import { DestinationError, cancelled } from '../../src/errors';
+import { DestinationError, cancelled } from '../../src/domain/errors';
 import type { Destination, DestinationSession, WriteOptions } from '../../src/ports/destination';
 import type { FaultRule } from './faultProxy';
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync, inflateSync } from 'node:zlib';
-import { ConfigError } from '../../src/errors';
+import { ConfigError } from '../../src/domain/errors';
 import { crc32 } from '../../scripts/crc32';
 import { ACCENT, drawIcon } from '../../scripts/makeIcons';
 import { buildAppPackage, LOCAL_APP_ID, manifestValues } from '../../scripts/packageApp';

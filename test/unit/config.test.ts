@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config';
-import { ConfigError } from '../../src/errors';
+import { ConfigError } from '../../src/domain/errors';
 import { tempDir } from '../support/tmp';
 
 function fails(env: NodeJS.ProcessEnv, pattern: RegExp): void {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { FTPError } from 'basic-ftp';
 import { mapFtpError } from '../../src/adapters/destination/ftpErrors';
-import { SourceError } from '../../src/errors';
+import { SourceError } from '../../src/domain/errors';
 
 const context = { label: 'ftps://u@files.example:21', action: 'upload to /in/a.csv', secret: 'hunter2-secret' };
 const reply = (code: number, text: string): FTPError => new FTPError({ code, message: `${code} ${text}` });

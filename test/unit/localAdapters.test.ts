@@ -3,8 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonlAudit } from '../../src/adapters/audit/jsonlAudit';
 import { LocalTicketing } from '../../src/adapters/ticketing/localTicketing';
-import { MemoryRequestRepository } from '../../src/workflow/memoryRequestRepository';
-import type { RequestRecord } from '../../src/workflow/requestRecord';
+import { MemoryRequestRepository } from '../../src/adapters/store/memoryRequestRepository';
+import type { RequestRecord } from '../../src/domain/requestRecord';
 import { tempDir } from '../support/tmp';
 
 const pair = { requestId: 'FF-AAAAAAAA', requester: { id: 'u1', name: 'Ann' }, summary: 's', description: 'd', assignmentGroup: 'DataOps', priority: '3', environment: 'DEV' };

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SourceError } from '../../src/errors';
+import { SourceError } from '../../src/domain/errors';
 import { LocalSource } from '../../src/adapters/source/localSource';
 import { expectFailure, readAll } from '../support/expectFailure';
 import { tempDir } from '../support/tmp';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { parseLocation, redactUrl } from '../../src/cli/locationUrl';
-import { FerryError } from '../../src/errors';
+import { FerryError } from '../../src/domain/errors';
 
 function refused(url: string, code: string): void {
   assert.throws(() => parseLocation(url), (e: unknown) => e instanceof FerryError && e.code === code, url);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalDestination } from '../../src/adapters/destination/localDestination';
-import { cancelled } from '../../src/errors';
+import { cancelled } from '../../src/domain/errors';
 import type { Destination, DestinationSession } from '../../src/ports/destination';
 import { preflight } from '../../src/workflow/preflight';
 import { faultyDestination } from '../support/faultyLocalDestination';

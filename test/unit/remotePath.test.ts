@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { checkFileName, checkRemotePath, temporaryPathFor, withSuffix } from '../../src/transfer/remotePath';
-import { FerryError } from '../../src/errors';
+import { FerryError } from '../../src/domain/errors';
 
 function refused(fn: () => unknown, fragment: string): void {
   assert.throws(fn, (e: unknown) => e instanceof FerryError && e.code === 'INVALID_PATH' && e.message.includes(fragment) && e.hint.length > 0);

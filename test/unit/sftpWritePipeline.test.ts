@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { FerryError } from '../../src/errors';
+import { FerryError } from '../../src/domain/errors';
 import { SFTP_STATUS, mapSftpError, stalled } from '../../src/adapters/destination/sftpErrors';
 import { WritePipeline, type PositionalWriter, type WritePipelineOptions } from '../../src/adapters/destination/sftpWritePipeline';
 

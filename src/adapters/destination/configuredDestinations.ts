@@ -1,9 +1,9 @@
 import type { SavedDestinationConfig } from '../../config';
-import { ConfigError } from '../../errors';
+import { ConfigError } from '../../domain/errors';
 import type { Destination } from '../../ports/destination';
 import type { DestinationCatalog, DestinationDescription, HostKeyCheck } from '../../workflow/destinationCatalog';
-import type { DestinationSpec } from '../../workflow/requestRecord';
-import { WorkflowError } from '../../workflow/workflowError';
+import type { DestinationSpec } from '../../domain/requestRecord';
+import { WorkflowError } from '../../domain/workflowError';
 import { FtpDestination } from './ftpDestination';
 import { LocalDestination } from './localDestination';
 import { SftpDestination, type HostKeyPolicy } from './sftpDestination';

@@ -1,6 +1,6 @@
 import { Client } from 'basic-ftp';
 import type { ConnectionOptions } from 'node:tls';
-import { ConfigError, DestinationError, FerryError } from '../../errors';
+import { ConfigError, DestinationError, FerryError } from '../../domain/errors';
 import type { Destination, DestinationSession } from '../../ports/destination';
 import { ftpReplyCode, mapFtpError } from './ftpErrors';
 import { FtpSession } from './ftpSession';

@@ -1,5 +1,5 @@
 import { FTPError } from 'basic-ftp';
-import { DestinationError, FerryError, isNetworkErrno, type ErrorCode } from '../../errors';
+import { DestinationError, FerryError, isNetworkErrno, type ErrorCode } from '../../domain/errors';
 
 /**
  * Turns what basic-ftp throws (FTPError with the server's reply code, socket and TLS errors, its

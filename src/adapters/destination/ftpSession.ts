@@ -1,5 +1,5 @@
 import type { Client } from 'basic-ftp';
-import { DestinationError, FerryError } from '../../errors';
+import { DestinationError, FerryError } from '../../domain/errors';
 import type { DestinationSession, LoginFolder, RemoteHasher, RemoteStat, WriteOptions } from '../../ports/destination';
 import { checkRemotePath } from '../../transfer/remotePath';
 import { ftpReplyCode, mapFtpError } from './ftpErrors';

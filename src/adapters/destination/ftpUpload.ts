@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TLSSocket } from 'node:tls';
 import type { Client } from 'basic-ftp';
-import { DestinationError } from '../../errors';
+import { DestinationError } from '../../domain/errors';
 import type { WriteOptions } from '../../ports/destination';
 import { ftpReplyCode } from './ftpErrors';
 import type { ControlKeepalive } from './ftpKeepalive';

@@ -1,7 +1,7 @@
 
 import { mkdir, open, rename, rm, stat, link, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DestinationError, FerryError, cancelled, type ErrorCode } from '../../errors';
+import { DestinationError, FerryError, cancelled, type ErrorCode } from '../../domain/errors';
 import type { Destination, DestinationSession, RemoteStat, WriteOptions } from '../../ports/destination';
 import { checkRemotePath } from '../../transfer/remotePath';
 

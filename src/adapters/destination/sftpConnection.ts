@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import { Client, type ConnectConfig, type SFTPWrapper, type ServerHostKeyAlgorithm } from 'ssh2';
-import { DestinationError, cancelled, type FerryError } from '../../errors';
+import { DestinationError, cancelled, type FerryError } from '../../domain/errors';
 import type { HostKeyGuard } from './sftpHostKeyPolicy';
 import { HandshakeLog, connectionClosed, mapConnectError, stalled } from './sftpErrors';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../errors';
+import { ConfigError } from '../../domain/errors';
 import type { Destination, DestinationSession } from '../../ports/destination';
 import { openSftpConnection } from './sftpConnection';
 import { HostKeyGuard, type HostKeyPolicy } from './sftpHostKeyPolicy';

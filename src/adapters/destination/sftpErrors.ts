@@ -1,4 +1,4 @@
-import { DestinationError, FerryError, isNetworkErrno, type ErrorCode } from '../../errors';
+import { DestinationError, FerryError, isNetworkErrno, type ErrorCode } from '../../domain/errors';
 
 /**
  * Turns what ssh2 reports (connection errors tagged with a `level`, SFTP STATUS replies carrying

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigError, DestinationError } from '../../errors';
+import { ConfigError, DestinationError } from '../../domain/errors';
 import {
   algorithmsForKeyType,
   checkKnownHosts,

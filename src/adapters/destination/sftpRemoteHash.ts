@@ -1,5 +1,5 @@
 import type { ClientChannel } from 'ssh2';
-import { cancelled } from '../../errors';
+import { cancelled } from '../../domain/errors';
 import type { RemoteHasher } from '../../ports/destination';
 import { connectionClosed, mapSftpError } from './sftpErrors';
 import { SftpSession } from './sftpSession';

@@ -1,5 +1,5 @@
 import type { Stats } from 'ssh2';
-import { DestinationError, FerryError, cancelled } from '../../errors';
+import { DestinationError, FerryError, cancelled } from '../../domain/errors';
 import type { DestinationSession, LoginFolder, RemoteStat, WriteOptions } from '../../ports/destination';
 import type { SftpConnection } from './sftpConnection';
 import { isGenericFailure, mapSftpError, stalled } from './sftpErrors';

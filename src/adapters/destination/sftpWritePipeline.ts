@@ -1,4 +1,4 @@
-import { cancelled, type FerryError } from '../../errors';
+import { cancelled, type FerryError } from '../../domain/errors';
 import { isGenericFailure } from './sftpErrors';
 
 /** One positioned write request on an open handle; `done` is called once with the server's answer. */

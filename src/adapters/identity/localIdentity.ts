@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SourceError } from '../../errors';
+import { SourceError } from '../../domain/errors';
 import type { IdentityProvider, IdentitySession, SignInChallenge, SignInResult, SignInScope } from '../../ports/identityProvider';
 import type { StorageSource } from '../../ports/storageSource';
 

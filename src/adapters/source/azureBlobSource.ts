@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type BlobDownloadResponseParsed, type StoragePipelineOptions } from '@azure/storage-blob';
-import { ConfigError, SourceError } from '../../errors';
+import { ConfigError, SourceError } from '../../domain/errors';
 import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo, StorageSource } from '../../ports/storageSource';
 import { azureError, describeAzure, redactSas } from './azureErrors';
 import { checkRange } from './rangeGuard';

@@ -1,4 +1,4 @@
-import { SourceError } from '../../errors';
+import { SourceError } from '../../domain/errors';
 import { sourceCancelled } from './sourceErrors';
 
 /**

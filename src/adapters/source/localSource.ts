@@ -2,7 +2,7 @@ import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises
 import type { Stats } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { SourceError } from '../../errors';
+import { SourceError } from '../../domain/errors';
 import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo, StorageSource } from '../../ports/storageSource';
 import { localFsError } from './localErrors';
 import { checkRange } from './rangeGuard';

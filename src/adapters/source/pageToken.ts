@@ -1,4 +1,4 @@
-import { SourceError } from '../../errors';
+import { SourceError } from '../../domain/errors';
 
 /**
  * The opaque `nextToken` of the local listing: the sort key of the last entry a page returned.

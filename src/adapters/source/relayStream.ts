@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { SourceError } from '../../errors';
+import { SourceError } from '../../domain/errors';
 import { sourceCancelled } from './sourceErrors';
 
 /**

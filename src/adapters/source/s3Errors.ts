@@ -1,4 +1,4 @@
-import { SourceError, isNetworkErrno } from '../../errors';
+import { SourceError, isNetworkErrno } from '../../domain/errors';
 import { sourceCancelled, sourceChanged } from './sourceErrors';
 
 /** What an S3 call was about, for the message. */

@@ -10,7 +10,7 @@ import {
   type GetObjectCommandOutput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { SourceError } from '../../errors';
+import { SourceError } from '../../domain/errors';
 import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo, StorageSource } from '../../ports/storageSource';
 import { checkRange } from './rangeGuard';
 import { emptyStream, relayStream } from './relayStream';

@@ -1,4 +1,4 @@
-import { SourceError } from '../../errors';
+import { SourceError } from '../../domain/errors';
 
 /**
  * The SourceErrors every adapter throws alike, so the words and hints are the same whatever the

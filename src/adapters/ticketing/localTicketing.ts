@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { FerryError } from '../../errors';
+import { FerryError } from '../../domain/errors';
 import type { NewTicketPair, TicketPair, TicketRef, Ticketing } from '../../ports/ticketing';
 
 export interface LocalTicket {

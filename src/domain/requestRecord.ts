@@ -1,5 +1,5 @@
-import type { TicketPair } from '../ports/ticketing';
-import type { OverwritePolicy, VerificationLevel } from '../transfer/types';
+import type { TicketPair } from './tickets';
+import type { OverwritePolicy, VerificationLevel } from './transferTerms';
 
 /**
  * The life of one request. Moves only forward:

@@ -1,5 +1,5 @@
-import type { RequestRepository } from '../ports/requestRepository';
-import type { RequestRecord } from './requestRecord';
+import type { RequestRepository } from '../../ports/requestRepository';
+import type { RequestRecord } from '../../domain/requestRecord';
 
 /**
  * Request records in memory: the embedded default until the SQLite repository (later issue) keeps

@@ -25,6 +25,10 @@ export type ErrorCode =
   | 'PLAINTEXT_NOT_ALLOWED'
   | 'UNSUPPORTED'
   | 'CANCELLED'
+  /** A secret reference names nothing (no such variable, secret, version or JSON key). */
+  | 'SECRET_NOT_FOUND'
+  /** A stored record changed under the writer (conditional write lost); re-read and try again. */
+  | 'CONFLICT'
   /** A fault FileFerry does not recognise; the log has the detail. */
   | 'INTERNAL'
   // transient
@@ -35,7 +39,23 @@ export type ErrorCode =
 
 const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['NETWORK', 'TIMEOUT', 'THROTTLED', 'SERVER_ERROR']);
 
-export type ErrorArea = 'source' | 'destination' | 'transfer' | 'path' | 'config';
+export type ErrorArea =
+  | 'source'
+  | 'destination'
+  | 'transfer'
+  | 'path'
+  | 'config'
+  | 'identity'
+  | 'ticketing'
+  | 'store'
+  | 'notify'
+  | 'secrets';
+
+/**
+ * A failure code as a request record stores it: an ErrorCode, or INTERRUPTED for a transfer that
+ * was no longer running when FileFerry looked (the process that ran it is gone).
+ */
+export type FailureCode = ErrorCode | 'INTERRUPTED';
 
 export interface FerryErrorOptions {
   /** What to do next, in one sentence for a person. */
@@ -97,6 +117,49 @@ export class ConfigError extends FerryError {
   override readonly name = 'ConfigError';
   constructor(message: string, hint: string, code: ErrorCode = 'INVALID_CONFIG') {
     super('config', code, message, { hint });
+  }
+}
+
+/** Sign-in: AUTH_FAILED (refused, expired, abandoned), ACCESS_DENIED (no right to the scope), NETWORK … */
+export class IdentityError extends FerryError {
+  override readonly name = 'IdentityError';
+  constructor(code: ErrorCode, message: string, options?: FerryErrorOptions) {
+    super('identity', code, message, options);
+  }
+}
+
+/** The ticketing system (ServiceNow, local numbers). */
+export class TicketingError extends FerryError {
+  override readonly name = 'TicketingError';
+  constructor(code: ErrorCode, message: string, options?: FerryErrorOptions) {
+    super('ticketing', code, message, options);
+  }
+}
+
+/** The store of requests, host keys and the audit log. */
+export class StoreError extends FerryError {
+  override readonly name = 'StoreError';
+  constructor(code: ErrorCode, message: string, options?: FerryErrorOptions) {
+    super('store', code, message, options);
+  }
+}
+
+/** Audit-channel notifications (Teams channel, webhook). */
+export class NotifyError extends FerryError {
+  override readonly name = 'NotifyError';
+  constructor(code: ErrorCode, message: string, options?: FerryErrorOptions) {
+    super('notify', code, message, options);
+  }
+}
+
+/**
+ * Resolving a secret reference. The message names the reference (`env:NAME`, `aws-sm:id#key`),
+ * never the value.
+ */
+export class SecretsError extends FerryError {
+  override readonly name = 'SecretsError';
+  constructor(code: ErrorCode, message: string, options?: FerryErrorOptions) {
+    super('secrets', code, message, options);
   }
 }
 
