@@ -2,6 +2,6 @@
 'use strict';
 // Runs the TypeScript sources through tsx, so the CLI needs no build step.
 require('tsx/cjs');
-require('../src/cli/main.ts')
+require('../src/cli/main')
   .main(process.argv.slice(2))
   .then((code) => process.exit(code));

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PORTS, type DestinationSpec } from './domain/destinationSpec';
 import { ConfigError } from './domain/errors';
+import type { SavedDestination } from './domain/savedDestination';
+import { parseSecretRef } from './domain/secretRef';
 
 /**
  * FileFerry's typed configuration, read from environment variables once at start-up and
@@ -26,13 +29,29 @@ export interface AppConfig {
   sourcesDir: string;
   /** Base URL of this server, for local ticket links. */
   publicUrl: string;
-  destinations: SavedDestinationConfig[];
+  destinations: SavedDestination[];
+  /** One backend per port, chosen by its FILEFERRY_<PORT> variable (see `PORT_KINDS`). */
+  ticketing: TicketingConfig;
+  store: StoreConfig;
+  notifier: NotifierConfig;
   assignmentGroups: string[];
   allowAdHoc: boolean;
   allowPlainFtp: boolean;
   autoLogoutSeconds: number;
   logLevel: string;
 }
+
+const secretRef = z.string().refine(
+  (v) => {
+    try {
+      parseSecretRef(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not a secret reference such as env:NAME, file:/path, aws-sm:id#key or azure-kv:vault/name' },
+);
 
 const savedLocal = z.object({
   name: z.string().min(1).max(80),
@@ -50,15 +69,52 @@ const savedRemote = z.object({
   remoteFolder: z.string().startsWith('/'),
   /** SFTP only: the server's pinned key, "SHA256:<base64>" as ssh-keygen -lf prints it. */
   hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/).optional(),
-  /** The environment variable that holds the password (read when a transfer starts). */
+  /** Where the password lives, as a secret reference (read when a transfer connects). */
+  passwordRef: secretRef.optional(),
+  /** The older names for the same: an environment variable, or a reference. */
   passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
-  /** A secret-store reference; only "env:NAME" until the secret-store adapter exists. */
-  secretRef: z.string().regex(/^env:[A-Za-z_][A-Za-z0-9_]*$/, 'only "env:NAME" references are supported so far').optional(),
+  secretRef: secretRef.optional(),
+  /** SFTP only: a private key by reference (key authentication), and its passphrase. */
+  privateKeyRef: secretRef.optional(),
+  passphraseRef: secretRef.optional(),
+  /** FTPS only: a PEM file of the private CA that signs the server's certificate. */
+  caFile: z.string().min(1).optional(),
+  /** SFTP only: compare the server's own SHA-256 (`sha256sum` over SSH; needs a shell account). */
+  allowRemoteHash: z.boolean().optional(),
 });
 
 const savedDestination = z.discriminatedUnion('protocol', [savedLocal, savedRemote]);
-export type SavedDestinationConfig = z.infer<typeof savedDestination>;
-export type SavedRemoteDestination = z.infer<typeof savedRemote>;
+type SavedDestinationEntry = z.infer<typeof savedDestination>;
+
+/**
+ * The kinds of backend each port can have, one selector variable each. A kind's own settings are
+ * the environment variables its schema names (so an issue's path names the variable to fix). The
+ * adapter registry must have a factory for every kind listed here (checked at compile time).
+ */
+const PORT_KINDS = {
+  ticketing: { variable: 'FILEFERRY_TICKETING', fallback: 'local', schema: z.discriminatedUnion('kind', [z.object({ kind: z.literal('local') })]) },
+  store: { variable: 'FILEFERRY_STORE', fallback: 'memory', schema: z.discriminatedUnion('kind', [z.object({ kind: z.literal('memory') })]) },
+  notifier: { variable: 'FILEFERRY_NOTIFIER', fallback: 'log', schema: z.discriminatedUnion('kind', [z.object({ kind: z.literal('log') })]) },
+} as const;
+
+export type TicketingConfig = z.infer<(typeof PORT_KINDS)['ticketing']['schema']>;
+export type StoreConfig = z.infer<(typeof PORT_KINDS)['store']['schema']>;
+export type NotifierConfig = z.infer<(typeof PORT_KINDS)['notifier']['schema']>;
+
+/** Parses one port's selector and its kind's settings; an unknown kind names the variable and lists the valid ones. */
+function portKind<P extends keyof typeof PORT_KINDS>(port: P, env: NodeJS.ProcessEnv): z.infer<(typeof PORT_KINDS)[P]['schema']> {
+  const { variable, fallback, schema } = PORT_KINDS[port];
+  const kind = env[variable]?.trim() || fallback;
+  const parsed = schema.safeParse({ ...env, kind });
+  if (parsed.success) return parsed.data as z.infer<(typeof PORT_KINDS)[P]['schema']>;
+  const issue = parsed.error.issues[0]!;
+  const kinds = schema.options.map((o) => o.shape.kind.value);
+  if (issue.path[0] === 'kind') {
+    throw new ConfigError(`${variable}=${JSON.stringify(kind)} is not a ${port} backend FileFerry knows.`, `Set ${variable} to one of: ${kinds.join(', ')} (or unset it for ${fallback}).`);
+  }
+  const setting = String(issue.path[0] ?? variable);
+  throw new ConfigError(`The environment variable ${setting} (needed by ${variable}=${kind}) is invalid: ${issue.message}.`, `Set ${setting}; see the README's configuration table.`);
+}
 
 const bool = (name: string, fallback: boolean) =>
   z
@@ -135,8 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('MicrosoftAppType=SingleTenant needs MicrosoftAppTenantId.', 'Set MicrosoftAppTenantId to your Entra tenant ID.');
   }
   const destinations = e.FILEFERRY_DESTINATIONS_FILE
-    ? readDestinations(e.FILEFERRY_DESTINATIONS_FILE, env)
-    : [{ name: 'Local outbox', protocol: 'local' as const, root: resolve(e.FILEFERRY_DATA_DIR, 'outbox'), remoteFolder: '/' }];
+    ? readDestinations(e.FILEFERRY_DESTINATIONS_FILE)
+    : [{ name: 'Local outbox', spec: { protocol: 'local' as const, root: resolve(e.FILEFERRY_DATA_DIR, 'outbox'), folder: '/', label: 'Local outbox' } }];
   return {
     port: e.PORT,
     nodeEnv: e.NODE_ENV,
@@ -147,6 +203,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sourcesDir: resolve(e.FILEFERRY_DATA_DIR, 'sources'),
     publicUrl: (e.FILEFERRY_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     destinations,
+    ticketing: portKind('ticketing', env),
+    store: portKind('store', env),
+    notifier: portKind('notifier', env),
     assignmentGroups: e.FILEFERRY_ASSIGNMENT_GROUPS,
     allowAdHoc: e.FILEFERRY_ALLOW_ADHOC,
     allowPlainFtp: e.FILEFERRY_ALLOW_PLAIN_FTP,
@@ -155,8 +214,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 }
 
-/** Reads FILEFERRY_DESTINATIONS_FILE: a JSON array of saved destinations. */
-function readDestinations(file: string, env: NodeJS.ProcessEnv): SavedDestinationConfig[] {
+/**
+ * Reads FILEFERRY_DESTINATIONS_FILE: a JSON array of saved destinations, each turned into a
+ * DestinationSpec. Secret references are checked for form here; whether they resolve is checked at
+ * start-up by the secret store (see the composition root).
+ */
+function readDestinations(file: string): SavedDestination[] {
   const variable = 'FILEFERRY_DESTINATIONS_FILE';
   let raw: unknown;
   try {
@@ -169,25 +232,41 @@ function readDestinations(file: string, env: NodeJS.ProcessEnv): SavedDestinatio
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(
       `${variable} (${file}) is invalid at ${issue.path.join('.') || 'the top level'}: ${issue.message}.`,
-      'Each entry needs name, protocol (local, sftp, ftps, ftp) and, for servers, host, username, remoteFolder and passwordEnv.',
+      'Each entry needs name, protocol (local, sftp, ftps, ftp) and, for servers, host, username, remoteFolder and passwordRef (or privateKeyRef for SFTP).',
     );
   }
   const names = new Set<string>();
-  for (const d of parsed.data) {
+  return parsed.data.map((d) => {
     if (names.has(d.name.toLowerCase())) throw new ConfigError(`${variable}: the destination name "${d.name}" is used twice.`, 'Give every destination its own name.');
     names.add(d.name.toLowerCase());
-    if (d.protocol === 'local') {
-      d.root = resolve(d.root);
-      continue;
-    }
-    if (d.protocol === 'sftp' && !d.hostKeyFingerprint) {
-      throw new ConfigError(`${variable}: the SFTP destination "${d.name}" has no hostKeyFingerprint.`, 'Pin the server key: ssh-keyscan the host and run ssh-keygen -lf on the result.');
-    }
-    const secretVar = d.passwordEnv ?? d.secretRef?.slice('env:'.length);
-    if (!secretVar) throw new ConfigError(`${variable}: the destination "${d.name}" has neither passwordEnv nor secretRef.`, 'Name the environment variable that holds its password in passwordEnv.');
-    if (!env[secretVar]) throw new ConfigError(`${variable}: the destination "${d.name}" reads its password from ${secretVar}, which is not set.`, `Set ${secretVar} in the environment.`);
+    return { name: d.name, spec: specOf(d, variable) };
+  });
+}
+
+function specOf(d: SavedDestinationEntry, variable: string): DestinationSpec {
+  if (d.protocol === 'local') return { protocol: 'local', root: resolve(d.root), folder: d.remoteFolder, label: d.name };
+  const where = `${variable}: the destination "${d.name}"`;
+  const passwordRef = d.passwordRef ?? d.secretRef ?? (d.passwordEnv ? `env:${d.passwordEnv}` : undefined);
+  const server = { host: d.host, port: d.port ?? DEFAULT_PORTS[d.protocol], username: d.username, folder: d.remoteFolder, ...(passwordRef ? { passwordRef } : {}) };
+  if (d.protocol === 'sftp') {
+    if (!d.hostKeyFingerprint) throw new ConfigError(`${where} has no hostKeyFingerprint.`, 'Pin the server key: ssh-keyscan the host and run ssh-keygen -lf on the result.');
+    if (!passwordRef && !d.privateKeyRef) throw new ConfigError(`${where} has neither a password (passwordRef) nor a private key (privateKeyRef).`, 'Name where its password or key lives, such as "passwordRef": "env:ACME_PASSWORD".');
+    if (d.caFile) throw new ConfigError(`${where} is SFTP, which has no caFile (that is for FTPS).`, 'Remove caFile; SFTP servers are trusted by hostKeyFingerprint.');
+    return {
+      protocol: 'sftp',
+      ...server,
+      hostKey: { fingerprint: d.hostKeyFingerprint },
+      ...(d.privateKeyRef ? { privateKeyRef: d.privateKeyRef } : {}),
+      ...(d.passphraseRef ? { passphraseRef: d.passphraseRef } : {}),
+      allowRemoteHash: d.allowRemoteHash ?? false,
+    };
   }
-  return parsed.data;
+  if (!passwordRef) throw new ConfigError(`${where} has no password reference (passwordRef).`, 'Name where its password lives, such as "passwordRef": "env:ACME_PASSWORD".');
+  for (const field of ['hostKeyFingerprint', 'privateKeyRef', 'passphraseRef', 'allowRemoteHash'] as const) {
+    if (d[field] !== undefined) throw new ConfigError(`${where} is ${d.protocol.toUpperCase()}, which has no ${field} (that is for SFTP).`, `Remove ${field}.`);
+  }
+  // A saved plain-FTP destination is the operator's explicit consent.
+  return { protocol: d.protocol, ...server, ...(d.caFile ? { caFile: resolve(d.caFile) } : {}), allowPlainFtp: d.protocol === 'ftp' };
 }
 
 function hintFor(variable: string): string {

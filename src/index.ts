@@ -1,25 +1,22 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
-import { JsonlAudit } from './adapters/audit/jsonlAudit';
-import { ConfiguredDestinations } from './adapters/destination/configuredDestinations';
-import { LocalIdentity } from './adapters/identity/localIdentity';
-import { LogNotifier } from './adapters/notifier/logNotifier';
-import { LocalSource } from './adapters/source/localSource';
-import { LocalTicketing } from './adapters/ticketing/localTicketing';
+import { buildBackends } from './adapters/registry';
 import { CardActions } from './bot/cardActions';
 import { FileFerryBot } from './bot/fileFerryBot';
 import { ProactiveMessenger } from './bot/proactive';
 import { ProgressReporter } from './bot/progressReporter';
 import { TransferNotifications } from './bot/transferNotifications';
 import { createTurnErrorHandler } from './bot/turnError';
+import { checkSavedSecrets } from './checkSavedSecrets';
 import { loadConfig, type AppConfig } from './config';
 import { isFerryError } from './domain/errors';
 import { createLogger, errorFields, type Logger } from './log';
 import { Metrics } from './metrics';
+import type { AuditLog, AuditReader } from './ports/auditLog';
+import type { Notifier } from './ports/notifier';
+import { canLookUpTickets, type Ticketing } from './ports/ticketing';
 import { closeServer, createServer, listen } from './server';
 import type { TransferRequest, TransferResult, TransferTuning } from './transfer/types';
-import { MemoryRequestRepository } from './adapters/store/memoryRequestRepository';
 import { RequestWorkflow } from './workflow/requestWorkflow';
 
 /** Knobs tests turn; production uses none of them. */
@@ -37,15 +34,15 @@ export interface RunningApp {
   url: string;
   config: AppConfig;
   workflow: RequestWorkflow;
-  audit: JsonlAudit;
-  ticketing: LocalTicketing;
-  notifier: LogNotifier;
+  audit: AuditLog & AuditReader;
+  ticketing: Ticketing;
+  notifier: Notifier;
   close(): Promise<void>;
 }
 
 /**
- * The composition root, and the only module that imports concrete adapters: config → adapters →
- * workflow → bot → server, in that order. With no MicrosoftAppId it runs in local mode
+ * The composition root: config → adapters (from the registry) → workflow → bot → server, in that
+ * order. With no MicrosoftAppId it runs in local mode
  * (Emulator / Agents Playground, no channel authentication) on loopback only, and says so loudly.
  */
 export async function startFileFerry(config: AppConfig, overrides: AppOverrides = {}): Promise<RunningApp> {
@@ -54,21 +51,24 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
   if (config.localMode) warnLocalMode(log);
 
   await mkdir(config.sourcesDir, { recursive: true });
-  for (const d of config.destinations) if (d.protocol === 'local') await mkdir(d.root, { recursive: true });
+  for (const d of config.destinations) if (d.spec.protocol === 'local') await mkdir(d.spec.root, { recursive: true });
 
   let baseUrl = config.publicUrl;
-  const ticketing = new LocalTicketing({ file: join(config.dataDir, 'tickets.jsonl'), baseUrl: () => baseUrl });
-  const audit = new JsonlAudit(join(config.dataDir, 'audit.jsonl'));
-  const notifier = new LogNotifier(log);
+  const backends = buildBackends({ config, log, env: process.env, baseUrl: () => baseUrl });
+  const { ticketing, notifier, stores, secrets } = backends;
+  await checkSavedSecrets(config.destinations, secrets);
   const workflow = new RequestWorkflow({
-    repository: new MemoryRequestRepository(),
-    identity: new LocalIdentity(() => new LocalSource(config.sourcesDir)),
+    repository: stores.requests,
+    hostKeys: stores.hostKeys,
+    identity: backends.identity,
     ticketing,
-    audit,
+    audit: stores.audit,
     notifier,
-    destinations: new ConfiguredDestinations(config.destinations, { allowPlainFtp: config.allowPlainFtp }),
+    destinations: backends.destinations,
+    secrets,
     policy: {
       assignmentGroups: config.assignmentGroups,
+      savedDestinations: config.destinations,
       allowAdHoc: config.allowAdHoc,
       allowPlainFtp: config.allowPlainFtp,
       autoLogoutSeconds: config.autoLogoutSeconds,
@@ -98,7 +98,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
 
   let ready = false;
   // The local ticket page has no sign-in of its own, so it is served only in local (loopback) mode.
-  const ticketPage = config.localMode ? (n: string) => ticketing.get(n) : undefined;
+  const ticketPage = config.localMode && canLookUpTickets(ticketing) ? (n: string) => ticketing.get(n) : undefined;
   const server = createServer({ adapter, bot, metrics, log, ready: () => ready, ticketPage });
   const host = overrides.host ?? (config.localMode ? '127.0.0.1' : '0.0.0.0');
   const port = await listen(server, config.port, host);
@@ -108,14 +108,14 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
   }, 60_000);
   expiry.unref();
   ready = true;
-  log.info({ port, host, localMode: config.localMode, destinations: config.destinations.map((d) => d.name) }, 'FileFerry is listening');
+  log.info({ port, host, localMode: config.localMode, destinations: config.destinations.map((d) => d.name), ticketing: config.ticketing.kind, store: config.store.kind, notifier: config.notifier.kind }, 'FileFerry is listening');
 
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     config,
     workflow,
-    audit,
+    audit: stores.audit,
     ticketing,
     notifier,
     async close() {
@@ -143,15 +143,14 @@ function warnLocalMode(log: Logger): void {
 }
 
 async function main(): Promise<void> {
-  let config: AppConfig;
+  let app: RunningApp;
   try {
-    config = loadConfig();
+    app = await startFileFerry(loadConfig());
   } catch (e) {
-    const hint = isFerryError(e) && e.hint ? `\n  ${e.hint}` : '';
-    process.stderr.write(`FileFerry cannot start: ${(e as Error).message}${hint}\n`);
+    if (!isFerryError(e)) throw e;
+    process.stderr.write(`FileFerry cannot start: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}\n`);
     process.exit(1);
   }
-  const app = await startFileFerry(config);
   process.stdout.write(`FileFerry bot: http://localhost:${app.port}/api/messages (health: /healthz, metrics: /metrics)\n`);
   let stopping = false;
   const stop = (signal: string): void => {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord } from './domain/requestRecord';
-import type { Screen } from './workflow/screens';
+import type { TransferEnding } from './workflow/requestEnding';
 import type { TransferListener } from './workflow/workflowContext';
 
 /**
@@ -39,12 +39,12 @@ export class Metrics implements TransferListener {
     }
   }
 
-  onFinished(record: RequestRecord, screen: Screen): void {
-    const outcome = screen.kind === 'completed' ? 'completed' : screen.kind === 'failed' && screen.code === 'CANCELLED' ? 'cancelled' : 'failed';
+  onFinished(record: RequestRecord, ending: TransferEnding): void {
+    const outcome = ending.kind === 'completed' ? 'completed' : ending.cancelled ? 'cancelled' : 'failed';
     this.transfers.inc({ outcome });
-    if (screen.kind === 'completed') this.bytes.inc(screen.result.bytes);
+    if (ending.kind === 'completed') this.bytes.inc(ending.result.bytes);
     const started = record.transfer?.startedAt ? Date.parse(record.transfer.startedAt) : NaN;
-    const seconds = screen.kind === 'completed' ? screen.result.seconds : (Date.now() - started) / 1000;
+    const seconds = ending.kind === 'completed' ? ending.result.seconds : (Date.now() - started) / 1000;
     if (Number.isFinite(seconds) && seconds >= 0) this.duration.observe({ outcome }, seconds);
   }
 

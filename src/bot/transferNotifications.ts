@@ -2,7 +2,8 @@ import type { Attachment, ConversationReference } from 'botbuilder';
 import { errorFields, type Logger, withLogContext } from '../log';
 import type { TransferProgress } from '../transfer/types';
 import { fileNameOf, type RequestRecord } from '../domain/requestRecord';
-import type { Screen } from '../workflow/screens';
+import type { TransferEnding } from '../workflow/requestEnding';
+import { endingScreen } from '../workflow/screens';
 import type { TransferListener } from '../workflow/workflowContext';
 import type { ProactiveMessenger } from './proactive';
 import type { CardTarget, ProgressReporter } from './progressReporter';
@@ -47,22 +48,22 @@ export class TransferNotifications implements TransferListener {
     });
   }
 
-  onFinished(record: RequestRecord, screen: Screen): void {
-    void withLogContext({ requestId: record.id }, () => this.finish(record, screen)).catch((e: unknown) => {
+  onFinished(record: RequestRecord, ending: TransferEnding): void {
+    void withLogContext({ requestId: record.id }, () => this.finish(record, ending)).catch((e: unknown) => {
       this.log.error({ requestId: record.id, ...errorFields(e) }, 'could not report the end of the transfer');
     });
   }
 
-  private async finish(record: RequestRecord, screen: Screen): Promise<void> {
-    const card = cardFor(screen).attachment;
+  private async finish(record: RequestRecord, ending: TransferEnding): Promise<void> {
+    const card = cardFor(endingScreen(record, ending)).attachment;
     const target = await this.target(record);
     this.posted.delete(record.id);
     if (target) await this.reporter.final(target, card);
     const name = fileNameOf(record.source?.key);
-    if (screen.kind === 'completed') {
+    if (ending.kind === 'completed') {
       await this.say(record, `Your file ${name} has been transferred successfully.`, card);
-    } else if (screen.kind === 'failed' && screen.code !== 'CANCELLED') {
-      await this.say(record, `Your file ${name} could not be transferred: ${screen.reason}`);
+    } else if (!ending.cancelled) {
+      await this.say(record, `Your file ${name} could not be transferred: ${ending.reason}`);
     }
   }
 

@@ -3,7 +3,9 @@ import { hasLoginFolder } from '../ports/destination';
 import { runTransfer } from '../transfer/engine';
 import { basename, checkRemotePath, joinRemote } from '../transfer/remotePath';
 import type { OverwritePolicy, TransferEvent, TransferResult } from '../transfer/types';
-import { openDestination, openSource, type EndpointOptions } from './endpoints';
+import { buildSecrets, destinationFactory } from '../adapters/registry';
+import { withHeldSecrets } from '../workflow/heldSecrets';
+import { destinationEndpoint, openSource, type EndpointOptions } from './endpoints';
 import { parseLocation } from './locationUrl';
 import { progressLine } from './progressLine';
 
@@ -72,8 +74,9 @@ async function copy(src: string, dst: string, options: CopyOptions, seen: { atte
   if (!key || key.endsWith('/')) {
     throw new PathError(`The source ${src} names a folder, not an object.`, 'Give the full key of one object.');
   }
-  const destination = await openDestination(to, options);
-  // openDestination has refused the kinds without a path (s3, azblob).
+  const { spec, typed } = await destinationEndpoint(to, options);
+  const destination = destinationFactory.open(spec, { secrets: withHeldSecrets(buildSecrets({ env: options.env }), typed) });
+  // destinationEndpoint has refused the kinds without a path (s3, azblob).
   const toPath = 'path' in to ? to.path : '/';
   const isFolder = dst.endsWith('/');
   let remotePath = isFolder ? joinRemote(toPath, basename('/' + key)) : toPath;

@@ -55,7 +55,8 @@ export type DestinationSpec = SftpSpec | FtpSpec | LocalSpec;
 /** A safe description for cards, logs and audit: protocol, user, host and port, never a secret. */
 export function destinationLabel(spec: DestinationSpec): string {
   if (spec.protocol === 'local') return spec.label ?? `file://${spec.root}`;
-  return `${spec.protocol}://${spec.username}@${spec.host}:${spec.port}`;
+  const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
+  return `${spec.protocol}://${encodeURIComponent(spec.username)}@${host}:${spec.port}`;
 }
 
 export const DEFAULT_PORTS = { sftp: 22, ftps: 21, ftp: 21 } as const;

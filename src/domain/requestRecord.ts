@@ -1,4 +1,6 @@
+import type { FailureCode } from './errors';
 import type { TicketPair } from './tickets';
+import type { TransferJobSpec } from './transferJobSpec';
 import type { OverwritePolicy, VerificationLevel } from './transferTerms';
 
 /**
@@ -41,14 +43,17 @@ export interface RequestFormValues {
   justification: string;
 }
 
-/** A destination as stored: a saved one by name, or an ad-hoc one without its password. */
-export type DestinationSpec =
+/**
+ * The destination the user chose, as stored: a saved one by name (its spec is looked up in the
+ * configuration when the transfer starts), or an ad-hoc one without its password.
+ */
+export type DestinationChoice =
   | { kind: 'saved'; name: string }
   | { kind: 'adhoc'; protocol: 'sftp' | 'ftps' | 'ftp'; host: string; port: number; username: string; remoteFolder: string };
 
 /**
  * One request as the repository stores it. Nothing here is a credential: passwords typed on the
- * destination card and sign-in sessions live in memory only (see sessions.ts, secretVault.ts).
+ * destination card and sign-in sessions live in memory only (see workflow/sessions.ts, secretVault.ts).
  */
 export interface RequestRecord {
   id: string;
@@ -66,10 +71,12 @@ export interface RequestRecord {
   /** When the request signed in. Set once; a request never signs in again (a new one is needed). */
   signedInAt?: string;
   source?: { container: string; key: string; size: number; lastModified?: string; etag?: string };
-  destination?: { spec: DestinationSpec; label: string; remotePath: string; overwrite: OverwritePolicy; hostKeyFingerprint?: string };
+  destination?: { choice: DestinationChoice; label: string; remotePath: string; overwrite: OverwritePolicy; hostKeyFingerprint?: string };
   transfer?: { attempts: number; startedAt: string; lastBytes?: number };
   result?: { bytes: number; sha256: string; seconds: number; verification: VerificationLevel; finalPath: string };
-  failure?: { code: string; message: string; hint: string; retryable: boolean };
+  /** The transfer as data, set when it is confirmed: what a retry (or another process) runs. */
+  job?: TransferJobSpec;
+  failure?: { code: FailureCode; message: string; hint: string; retryable: boolean };
   createdAt: string;
   updatedAt: string;
 }

@@ -28,3 +28,8 @@ export interface AuditRecord extends AuditEvent {
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditRecord>;
 }
+
+/** Reading the trail back, oldest first (tests, and `fileferry audit export` later). */
+export interface AuditReader {
+  readAll(): Promise<AuditRecord[]>;
+}

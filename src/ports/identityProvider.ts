@@ -43,7 +43,8 @@ export type SignInResult = { status: 'pending' } | { status: 'signed-in'; sessio
  * Signs a person in for one request, so the bot lists and reads storage with that person's own
  * rights. One sign-in per request: the workflow never calls `beginSignIn` twice for one request.
  *
- * Methods throw SourceError with AUTH_FAILED (refused, expired or abandoned sign-in),
+ * Methods throw IdentityError with AUTH_FAILED (refused, expired or abandoned sign-in, or a
+ * `completeSignIn` for a request whose sign-in already completed: a session is handed out once),
  * ACCESS_DENIED (signed in but no permission for the scope), NETWORK / TIMEOUT (retryable).
  */
 export interface IdentityProvider {

@@ -1,4 +1,5 @@
 import { FerryError, TransferError, DestinationError, cancelled, isNetworkErrno } from '../domain/errors';
+import { alreadyExists } from '../domain/errorFactories';
 import { canHashRemotely, type DestinationSession } from '../ports/destination';
 import type { ObjectInfo } from '../ports/storageSource';
 import { backoffDelay, sleep } from './backoff';
@@ -276,9 +277,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
 async function prepareDestination(session: DestinationSession, finalPath: string, overwrite: TransferRequest['overwrite'], signal?: AbortSignal): Promise<void> {
   await session.ensureDir(dirname(finalPath), signal);
   if (overwrite === 'fail' && (await session.stat(finalPath, signal))) {
-    throw new DestinationError('ALREADY_EXISTS', `${finalPath} already exists on the destination.`, {
-      hint: 'Choose the replace or rename overwrite policy, or another file name.',
-    });
+    throw alreadyExists(finalPath);
   }
 }
 

@@ -1,10 +1,12 @@
 import { isFerryError } from '../domain/errors';
+import { TYPED_PASSWORD } from '../domain/secretRef';
 import type { Destination } from '../ports/destination';
 import { checkRemotePath, joinRemote } from '../transfer/remotePath';
-import type { HostKeyCheck } from './destinationCatalog';
+import { withHeldSecrets } from './heldSecrets';
 import { AD_HOC, validateDestinationForm, type DestinationFormValues, type ValidDestination } from './destinationValidation';
 import { preflight } from './preflight';
 import { fileNameOf, type Actor, type RequestRecord } from '../domain/requestRecord';
+import { moveTo } from '../domain/requestStates';
 import type { ActionOutcome, Screen } from './screens';
 import type { WorkflowContext } from './workflowContext';
 import { WorkflowError } from '../domain/workflowError';
@@ -23,7 +25,7 @@ export class DestinationStep {
   /** The empty form shown after a file is picked. */
   form(record: RequestRecord, values?: Partial<DestinationFormValues>, extra: Partial<Extract<Screen, { kind: 'destinationForm' }>> = {}): Screen {
     const { deps } = this.ctx;
-    const saved = deps.destinations.savedNames();
+    const saved = this.ctx.choices.names();
     return {
       kind: 'destinationForm',
       requestId: record.id,
@@ -50,8 +52,8 @@ export class DestinationStep {
     const checked = validateDestinationForm(inputs, this.policy());
     if (!checked.ok) return { screen: this.form(record, checked.values, { errors: checked.errors }) };
     const { destination, values } = checked;
-    if (destination.spec.kind === 'adhoc' && destination.spec.protocol === 'sftp') {
-      const pinned = this.ctx.hostKeys.get(destination.spec.host, destination.spec.port);
+    if (destination.choice.kind === 'adhoc' && destination.choice.protocol === 'sftp') {
+      const pinned = await this.ctx.deps.hostKeys.get(destination.choice.host, destination.choice.port);
       if (!pinned) return this.probeHostKey(record, values, destination);
       return this.setDestination(record, actor, destination, pinned);
     }
@@ -64,7 +66,7 @@ export class DestinationStep {
     if (!pending || typeof fingerprint !== 'string' || fingerprint !== pending.fingerprint) {
       throw new WorkflowError('NOT_LISTED', 'That host key was not presented by the server for this request.');
     }
-    if (!this.ctx.hostKeys.trust(pending.host, pending.port, pending.fingerprint)) {
+    if (!(await this.ctx.deps.hostKeys.trust(pending.host, pending.port, pending.fingerprint))) {
       return {
         screen: this.form(record, pending.values, {
           errors: { host: `The server ${pending.host}:${pending.port} presented a different host key from the one confirmed before. It is refused: ask the server's owner whether the key changed.` },
@@ -86,10 +88,10 @@ export class DestinationStep {
     const checked = validateDestinationForm(inputs, this.policy());
     if (!checked.ok) return { screen: this.form(record, checked.values, { errors: checked.errors }) };
     const { destination, values } = checked;
-    const description = this.ctx.deps.destinations.describe(destination.spec);
+    const description = this.ctx.choices.describe(destination.choice);
     let unknownKey: string | undefined;
-    const opened = this.open(destination, description.pinnedFingerprint, (fp) => (unknownKey = fp));
-    const steps = await preflight(opened, description.remoteFolder, AbortSignal.timeout(PROBE_TIMEOUT_MS));
+    const opened = await this.open(destination, (fp) => (unknownKey = fp));
+    const steps = await preflight(opened, description.folder, AbortSignal.timeout(PROBE_TIMEOUT_MS));
     await this.ctx.audit.record({
       type: 'destination.tested',
       requestId: record.id,
@@ -97,37 +99,35 @@ export class DestinationStep {
       details: { destination: description.label, ok: steps.every((s) => s.ok) && steps.length > 3 },
     });
     const extra: Partial<Extract<Screen, { kind: 'destinationForm' }>> = { testResults: steps };
-    if (unknownKey && destination.spec.kind === 'adhoc') {
+    if (unknownKey && destination.choice.kind === 'adhoc') {
       this.rememberPrompt(record, values, destination, unknownKey);
-      extra.hostKeyPrompt = { host: `${destination.spec.host}:${destination.spec.port}`, fingerprint: unknownKey };
+      extra.hostKeyPrompt = { host: `${destination.choice.host}:${destination.choice.port}`, fingerprint: unknownKey };
     }
     return { screen: this.form(record, values, extra) };
   }
 
   private policy() {
     const { deps } = this.ctx;
-    return { savedNames: deps.destinations.savedNames(), allowAdHoc: deps.policy.allowAdHoc, allowPlainFtp: deps.policy.allowPlainFtp };
+    return { savedNames: this.ctx.choices.names(), allowAdHoc: deps.policy.allowAdHoc, allowPlainFtp: deps.policy.allowPlainFtp };
   }
 
-  /** Opens the destination with the pinned key when known, else probing (the key is reported, the login refused). */
-  private open(destination: ValidDestination, savedPin: string | undefined, onUnknown: (fp: string) => void): Destination {
-    const spec = destination.spec;
-    let hostKey: HostKeyCheck | undefined;
-    if (spec.kind === 'adhoc' && spec.protocol === 'sftp') {
-      const pinned = this.ctx.hostKeys.get(spec.host, spec.port);
-      hostKey = pinned ? { kind: 'pinned', fingerprint: pinned } : { kind: 'probe', onUnknown };
-    } else if (savedPin) {
-      hostKey = { kind: 'pinned', fingerprint: savedPin };
-    }
-    return this.ctx.deps.destinations.open(spec, { password: destination.password, hostKey });
+  /**
+   * Opens the chosen destination with the password typed on the card (if any). Ad-hoc SFTP uses
+   * the key confirmed before, or probes: the key is reported to `onUnknown` and the login refused.
+   */
+  private async open(destination: ValidDestination, onUnknown: (fp: string) => void, probeOnly = false): Promise<Destination> {
+    const { choice } = destination;
+    const pinned = choice.kind === 'adhoc' && choice.protocol === 'sftp' && !probeOnly ? await this.ctx.deps.hostKeys.get(choice.host, choice.port) : undefined;
+    const held = destination.password !== undefined ? new Map([[TYPED_PASSWORD, destination.password]]) : undefined;
+    return this.ctx.deps.destinations.open(this.ctx.choices.spec(choice, pinned), { secrets: withHeldSecrets(this.ctx.deps.secrets, held), onUnknownHostKey: onUnknown });
   }
 
   /** Connects far enough to see the server's key; shows it for confirmation. */
   private async probeHostKey(record: RequestRecord, values: DestinationFormValues, destination: ValidDestination): Promise<ActionOutcome> {
-    if (destination.spec.kind !== 'adhoc') throw new Error('probeHostKey needs an ad-hoc destination');
-    const { host, port } = destination.spec;
+    if (destination.choice.kind !== 'adhoc') throw new Error('probeHostKey needs an ad-hoc destination');
+    const { host, port } = destination.choice;
     let presented: string | undefined;
-    const probe = this.ctx.deps.destinations.open(destination.spec, { password: destination.password, hostKey: { kind: 'probe', onUnknown: (fp) => (presented = fp) } });
+    const probe = await this.open(destination, (fp) => (presented = fp), true);
     try {
       const session = await probe.connect(AbortSignal.timeout(PROBE_TIMEOUT_MS));
       await session.close();
@@ -143,24 +143,24 @@ export class DestinationStep {
   }
 
   private rememberPrompt(record: RequestRecord, values: DestinationFormValues, destination: ValidDestination, fingerprint: string): void {
-    if (destination.spec.kind !== 'adhoc') return;
+    if (destination.choice.kind !== 'adhoc') return;
     this.ctx.vault.patch(record.id, {
-      hostKeyPrompt: { host: destination.spec.host, port: destination.spec.port, fingerprint, values, destination },
+      hostKeyPrompt: { host: destination.choice.host, port: destination.choice.port, fingerprint, values, destination },
     });
   }
 
   private async setDestination(record: RequestRecord, actor: Actor, destination: ValidDestination, fingerprint?: string): Promise<ActionOutcome> {
-    const description = this.ctx.deps.destinations.describe(destination.spec);
+    const description = this.ctx.choices.describe(destination.choice);
     const fileName = fileNameOf(record.source!.key);
-    const remotePath = checkRemotePath(joinRemote(description.remoteFolder, fileName), 'destination path');
+    const remotePath = checkRemotePath(joinRemote(description.folder, fileName), 'destination path');
     record.destination = {
-      spec: destination.spec,
+      choice: destination.choice,
       label: description.label,
       remotePath,
       overwrite: destination.overwrite,
       hostKeyFingerprint: fingerprint ?? description.pinnedFingerprint,
     };
-    record.state = 'destination-set';
+    moveTo(record, 'destination-set');
     this.ctx.vault.patch(record.id, { password: destination.password, hostKeyPrompt: undefined });
     await this.ctx.save(record);
     await this.ctx.audit.record({

@@ -1,6 +1,6 @@
 import { checkRemotePath } from '../transfer/remotePath';
-import type { OverwritePolicy } from '../transfer/types';
-import type { DestinationSpec } from '../domain/requestRecord';
+import { OVERWRITE_POLICIES, type OverwritePolicy } from '../domain/transferTerms';
+import type { DestinationChoice } from '../domain/requestRecord';
 import { text, type FieldErrors } from './requestValidation';
 
 export interface DestinationFormValues {
@@ -27,7 +27,7 @@ export interface DestinationPolicy {
 }
 
 export interface ValidDestination {
-  spec: DestinationSpec;
+  choice: DestinationChoice;
   overwrite: OverwritePolicy;
   /** Typed on the card for an ad-hoc destination; held in memory only. */
   password?: string;
@@ -39,7 +39,7 @@ export type DestinationValidation =
 
 const HOST = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/;
 const USER = /^[^\s\u0000-\u001f\u007f:@/]{1,128}$/;
-const OVERWRITE: readonly OverwritePolicy[] = ['fail', 'replace', 'rename'];
+
 
 /**
  * Validates the destination form against the policy. A saved destination is chosen by name and
@@ -61,13 +61,13 @@ export function validateDestinationForm(inputs: Record<string, unknown>, policy:
   const rawPassword = inputs.password;
   const password = typeof rawPassword === 'string' ? rawPassword : '';
   const errors: FieldErrors<DestinationField> = {};
-  if (!OVERWRITE.includes(values.overwrite as OverwritePolicy)) errors.overwrite = 'Choose what to do if the file exists: fail, replace or rename.';
+  if (!OVERWRITE_POLICIES.includes(values.overwrite as OverwritePolicy)) errors.overwrite = 'Choose what to do if the file exists: fail, replace or rename.';
   const overwrite = values.overwrite as OverwritePolicy;
 
   if (values.savedDestination && values.savedDestination !== AD_HOC) {
     if (!policy.savedNames.includes(values.savedDestination)) errors.savedDestination = 'Choose one of the saved destinations.';
     if (Object.keys(errors).length) return { ok: false, values, errors };
-    return { ok: true, values, destination: { spec: { kind: 'saved', name: values.savedDestination }, overwrite } };
+    return { ok: true, values, destination: { choice: { kind: 'saved', name: values.savedDestination }, overwrite } };
   }
   if (!policy.allowAdHoc) {
     errors.savedDestination = 'Ad-hoc destinations are turned off here: choose a saved destination.';
@@ -103,6 +103,6 @@ export function validateDestinationForm(inputs: Record<string, unknown>, policy:
   return {
     ok: true,
     values: { ...values, port: String(port) },
-    destination: { spec: { kind: 'adhoc', protocol, host: values.host, port, username: values.username, remoteFolder }, overwrite, password },
+    destination: { choice: { kind: 'adhoc', protocol, host: values.host, port, username: values.username, remoteFolder }, overwrite, password },
   };
 }

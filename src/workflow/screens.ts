@@ -5,7 +5,8 @@ import type { TransferProgress, TransferResult } from '../transfer/types';
 import type { DestinationField, DestinationFormValues } from './destinationValidation';
 import type { PreflightStep } from './preflight';
 import type { FieldErrors } from './requestValidation';
-import type { RequestFormValues, RequestRecord } from '../domain/requestRecord';
+import { fileNameOf, type RequestFormValues, type RequestRecord } from '../domain/requestRecord';
+import type { TransferEnding } from './requestEnding';
 
 /**
  * What the workflow asks the user to see next, as raw data (numbers, dates). The bot turns each
@@ -56,4 +57,10 @@ export interface ActionOutcome {
   followUps?: Screen[];
   /** A repeat answered from the idempotency memo: show `screen` again, post no follow-up again. */
   replayed?: boolean;
+}
+
+/** The card-ready screen of a transfer's end. */
+export function endingScreen(record: RequestRecord, ending: TransferEnding): Screen {
+  if (ending.kind === 'completed') return { kind: 'completed', record: { ...record }, result: ending.result };
+  return { kind: 'failed', requestId: record.id, fileName: fileNameOf(record.source?.key), code: ending.code, reason: ending.reason, hint: ending.hint, canRetry: ending.canRetry };
 }

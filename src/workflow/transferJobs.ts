@@ -1,16 +1,19 @@
 import { FerryError, TransferError, isFerryError } from '../domain/errors';
-import type { Destination } from '../ports/destination';
-import type { ObjectInfo, StorageSource } from '../ports/storageSource';
-import type { OverwritePolicy, TransferEvent, TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
+import type { SecretRef } from '../domain/secretRef';
+import { unpinObject, type TransferJobSpec } from '../domain/transferJobSpec';
+import type { DestinationFactory } from '../ports/destinationFactory';
+import type { SecretStore } from '../ports/secretStore';
+import type { StorageSource } from '../ports/storageSource';
+import type { TransferEvent, TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
+import { withHeldSecrets } from './heldSecrets';
 
-/** Everything one transfer needs. Held in memory only (it holds the destination's credentials). */
-export interface JobSpec {
+/**
+ * What this process holds beside a job's spec to run it, in memory only: the reader narrowed to
+ * the one object (it carries the requester's short-lived sign-in), and secrets typed on a card.
+ */
+export interface JobHoldings {
   source: StorageSource;
-  container: string;
-  object: ObjectInfo;
-  destination: Destination;
-  remotePath: string;
-  overwrite: OverwritePolicy;
+  secrets?: ReadonlyMap<SecretRef, string>;
 }
 
 export type JobOutcome = { ok: true; result: TransferResult } | { ok: false; error: FerryError };
@@ -20,18 +23,24 @@ export interface JobHooks {
   onEvent?: (event: TransferEvent) => void;
 }
 
+export interface TransferJobsDeps {
+  run: (request: TransferRequest) => Promise<TransferResult>;
+  destinations: DestinationFactory;
+  secrets: SecretStore;
+  tuning?: Partial<TransferTuning>;
+}
+
 /**
- * The transfers running in this process, one per request at most. A job runs in the background
- * (the user's turn has long ended) and always settles with an outcome, never a rejection; `cancel`
- * aborts it and the engine reports CANCELLED.
+ * The in-process job runner: runs a TransferJobSpec, one per request at most. The spec is data
+ * (a queue could carry it to a worker); the destination is opened from it here, its secrets
+ * resolved at each connect. A job runs in the background (the user's turn has long ended) and
+ * always settles with an outcome, never a rejection; `cancel` aborts it and the engine reports
+ * CANCELLED.
  */
 export class TransferJobs {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<JobOutcome> }>();
 
-  constructor(
-    private readonly run: (request: TransferRequest) => Promise<TransferResult>,
-    private readonly tuning?: Partial<TransferTuning>,
-  ) {}
+  constructor(private readonly deps: TransferJobsDeps) {}
 
   get active(): number {
     return this.running.size;
@@ -42,22 +51,11 @@ export class TransferJobs {
   }
 
   /** Starts the job; the returned promise settles when it ends. Refuses a second job for one request. */
-  start(requestId: string, spec: JobSpec, hooks: JobHooks): Promise<JobOutcome> {
+  start(spec: TransferJobSpec, holdings: JobHoldings, hooks: JobHooks): Promise<JobOutcome> {
+    const { requestId } = spec;
     if (this.running.has(requestId)) throw new Error(`Request ${requestId} already has a running transfer.`);
     const controller = new AbortController();
-    const done = this.run({
-      source: spec.source,
-      container: spec.container,
-      key: spec.object.key,
-      object: spec.object,
-      destination: spec.destination,
-      remotePath: spec.remotePath,
-      overwrite: spec.overwrite,
-      signal: controller.signal,
-      onProgress: hooks.onProgress,
-      onEvent: hooks.onEvent,
-      tuning: this.tuning,
-    }).then(
+    const done = this.run(spec, holdings, hooks, controller.signal).then(
       (result): JobOutcome => ({ ok: true, result }),
       (e: unknown): JobOutcome => ({ ok: false, error: asFerryError(e) }),
     );
@@ -81,6 +79,24 @@ export class TransferJobs {
     const jobs = [...this.running.values()];
     jobs.forEach((j) => j.controller.abort());
     await Promise.all(jobs.map((j) => j.done));
+  }
+
+  private async run(spec: TransferJobSpec, holdings: JobHoldings, hooks: JobHooks, signal: AbortSignal): Promise<TransferResult> {
+    const destination = this.deps.destinations.open(spec.destination, { secrets: withHeldSecrets(this.deps.secrets, holdings.secrets) });
+    const object = unpinObject(spec.source.object);
+    return this.deps.run({
+      source: holdings.source,
+      container: spec.source.container,
+      key: object.key,
+      object,
+      destination,
+      remotePath: spec.remotePath,
+      overwrite: spec.overwrite,
+      signal,
+      onProgress: hooks.onProgress,
+      onEvent: hooks.onEvent,
+      tuning: this.deps.tuning,
+    });
   }
 }
 

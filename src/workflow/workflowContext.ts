@@ -1,28 +1,33 @@
+import type { Actor, RequestRecord } from '../domain/requestRecord';
+import type { SavedDestination } from '../domain/savedDestination';
 import type { AuditLog } from '../ports/auditLog';
+import type { DestinationFactory } from '../ports/destinationFactory';
+import type { HostKeyStore } from '../ports/hostKeyStore';
 import type { IdentityProvider, SignInChallenge } from '../ports/identityProvider';
 import type { Notifier } from '../ports/notifier';
 import type { RequestRepository } from '../ports/requestRepository';
+import type { SecretStore } from '../ports/secretStore';
 import type { Ticketing } from '../ports/ticketing';
+import type { WorkflowLog } from '../ports/workflowLog';
 import type { TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
 import type { AuditTrail } from './auditTrail';
-import type { DestinationCatalog } from './destinationCatalog';
+import type { DestinationChoices } from './destinationChoices';
 import type { DestinationFormValues, ValidDestination } from './destinationValidation';
-import type { HostKeyMemory } from './hostKeyMemory';
-import type { RequestRecord } from '../domain/requestRecord';
-import type { Screen } from './screens';
+import type { TransferEnding } from './requestEnding';
 import type { SecretVault } from './secretVault';
 import type { SignInSessions } from './sessions';
-import type { JobSpec, TransferJobs } from './transferJobs';
-import type { WorkflowLog } from '../ports/workflowLog';
+import type { JobHoldings, TransferJobs } from './transferJobs';
 
-/** What the workflow is built from; the composition root supplies the adapters. */
+/** What the workflow is built from; the composition root supplies the adapters (the workflow imports none). */
 export interface WorkflowDeps {
   repository: RequestRepository;
+  hostKeys: HostKeyStore;
   identity: IdentityProvider;
   ticketing: Ticketing;
   audit: AuditLog;
   notifier: Notifier;
-  destinations: DestinationCatalog;
+  destinations: DestinationFactory;
+  secrets: SecretStore;
   policy: WorkflowPolicy;
   log: WorkflowLog;
   /** The transfer engine; injectable for tests. */
@@ -34,6 +39,8 @@ export interface WorkflowDeps {
 
 export interface WorkflowPolicy {
   assignmentGroups: readonly string[];
+  /** The destinations offered by name on the card (from FILEFERRY_DESTINATIONS_FILE). */
+  savedDestinations: readonly SavedDestination[];
   allowAdHoc: boolean;
   allowPlainFtp: boolean;
   /** Sign-in session wiped this long after a transfer starts. */
@@ -44,12 +51,12 @@ export interface WorkflowPolicy {
   retryWindowMinutes?: number;
 }
 
-/** Told about transfers as they run, so the bot can update cards and metrics can count. */
+/** Told about transfers as they run, so the bot can update cards, metrics can count and push mode can follow. */
 export interface TransferListener {
   onStarted?(record: RequestRecord): void;
   onProgress?(record: RequestRecord, progress: TransferProgress): void;
-  /** `screen` is the completed or failed screen. */
-  onFinished?(record: RequestRecord, screen: Screen): void;
+  /** The transfer ended and its end is recorded (or recording it failed: `ending.recorded` false). */
+  onFinished?(record: RequestRecord, ending: TransferEnding): void;
 }
 
 /** Per-request memory-only state (see SecretVault). */
@@ -58,16 +65,17 @@ export interface Volatile {
   challenge?: SignInChallenge;
   password?: string;
   hostKeyPrompt?: { host: string; port: number; fingerprint: string; values: DestinationFormValues; destination: ValidDestination };
-  job?: JobSpec;
+  /** What the in-process job holds beside `record.job` (for Retry). */
+  holdings?: JobHoldings;
 }
 
 /** The shared parts the workflow's steps use. */
 export interface WorkflowContext {
   deps: WorkflowDeps;
   log: WorkflowLog;
+  choices: DestinationChoices;
   sessions: SignInSessions;
   vault: SecretVault<Volatile>;
-  hostKeys: HostKeyMemory;
   jobs: TransferJobs;
   audit: AuditTrail;
   listeners: TransferListener[];
@@ -79,3 +87,6 @@ export interface WorkflowContext {
   /** Drops the request's idempotency memo (it reached a final state). */
   forget(requestId: string): void;
 }
+
+/** Who the workflow acts for when no person does (expiry, the end of a transfer). */
+export const SYSTEM: Actor = { userId: 'system', name: 'FileFerry' };

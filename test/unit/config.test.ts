@@ -21,7 +21,8 @@ describe('loadConfig', () => {
     assert.equal(c.allowAdHoc, true);
     assert.equal(c.allowPlainFtp, false);
     assert.equal(c.autoLogoutSeconds, 10);
-    assert.deepEqual(c.destinations, [{ name: 'Local outbox', protocol: 'local', root: resolve('./data/outbox'), remoteFolder: '/' }]);
+    assert.deepEqual(c.destinations, [{ name: 'Local outbox', spec: { protocol: 'local', root: resolve('./data/outbox'), folder: '/', label: 'Local outbox' } }]);
+    assert.deepEqual([c.ticketing, c.store, c.notifier], [{ kind: 'local' }, { kind: 'memory' }, { kind: 'log' }]);
     assert.equal(c.publicUrl, 'http://localhost:3978');
   });
 
@@ -56,7 +57,15 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ NODE_ENV: 'production', MicrosoftAppId: 'a', MicrosoftAppPassword: 'p' }).production, true);
   });
 
-  it('reads saved destinations, pins SFTP keys and checks their password variables', async () => {
+  it('names the selector variable and lists the valid kinds for an unknown backend', () => {
+    fails({ FILEFERRY_TICKETING: 'servicenow-typo' }, /FILEFERRY_TICKETING="servicenow-typo" is not a ticketing backend/);
+    fails({ FILEFERRY_STORE: 'postgres' }, /FILEFERRY_STORE="postgres"/);
+    fails({ FILEFERRY_NOTIFIER: 'pager' }, /FILEFERRY_NOTIFIER="pager"/);
+    assert.throws(() => loadConfig({ FILEFERRY_STORE: 'postgres' }), (e: unknown) => e instanceof ConfigError && /one of: memory/.test(e.hint));
+    assert.equal(loadConfig({ FILEFERRY_TICKETING: ' local ' }).ticketing.kind, 'local');
+  });
+
+  it('reads saved destinations into specs: pinned SFTP keys, key authentication, a private CA, secret references', async () => {
     const dir = await tempDir('config');
     try {
       const file = join(dir.path, 'destinations.json');
@@ -67,7 +76,26 @@ describe('loadConfig', () => {
       ]));
       const c = loadConfig({ FILEFERRY_DESTINATIONS_FILE: file, ACME_PW: 'x' });
       assert.deepEqual(c.destinations.map((d) => d.name), ['Acme', 'Box']);
-      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /ACME_PW, which is not set/);
+      assert.deepEqual(c.destinations[0]!.spec, {
+        protocol: 'sftp', host: 'sftp.acme.example', port: 22, username: 'ff', folder: '/in', passwordRef: 'env:ACME_PW', hostKey: { fingerprint: fp }, allowRemoteHash: false,
+      });
+      await writeFile(file, JSON.stringify([
+        { name: 'Key', protocol: 'sftp', host: 'h', username: 'u', remoteFolder: '/in', hostKeyFingerprint: fp, privateKeyRef: 'file:/etc/ff/key', passphraseRef: 'aws-sm:ff/key#passphrase', allowRemoteHash: true },
+        { name: 'Ca', protocol: 'ftps', host: 'h', port: 990, username: 'u', remoteFolder: '/in', passwordRef: 'azure-kv:vault/pw', caFile: 'ca.pem' },
+        { name: 'Plain', protocol: 'ftp', host: 'h', username: 'u', remoteFolder: '/in', secretRef: 'env:PW' },
+      ]));
+      const specs = loadConfig({ FILEFERRY_DESTINATIONS_FILE: file }).destinations.map((d) => d.spec);
+      assert.deepEqual(specs, [
+        { protocol: 'sftp', host: 'h', port: 22, username: 'u', folder: '/in', hostKey: { fingerprint: fp }, privateKeyRef: 'file:/etc/ff/key', passphraseRef: 'aws-sm:ff/key#passphrase', allowRemoteHash: true },
+        { protocol: 'ftps', host: 'h', port: 990, username: 'u', folder: '/in', passwordRef: 'azure-kv:vault/pw', caFile: resolve('ca.pem'), allowPlainFtp: false },
+        { protocol: 'ftp', host: 'h', port: 21, username: 'u', folder: '/in', passwordRef: 'env:PW', allowPlainFtp: true },
+      ]);
+      await writeFile(file, JSON.stringify([{ name: 'K', protocol: 'sftp', host: 'h', username: 'u', remoteFolder: '/in', hostKeyFingerprint: fp }]));
+      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /neither a password \(passwordRef\) nor a private key/);
+      await writeFile(file, JSON.stringify([{ name: 'K', protocol: 'ftps', host: 'h', username: 'u', remoteFolder: '/in', passwordRef: 'env:X', privateKeyRef: 'env:Y' }]));
+      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /FTPS, which has no privateKeyRef/);
+      await writeFile(file, JSON.stringify([{ name: 'K', protocol: 'ftps', host: 'h', username: 'u', remoteFolder: '/in', passwordRef: 'no scheme here' }]));
+      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /invalid at 0.passwordRef: is not a secret reference/);
       await writeFile(file, JSON.stringify([{ name: 'Acme', protocol: 'sftp', host: 'h', username: 'u', remoteFolder: '/in', passwordEnv: 'ACME_PW' }]));
       fails({ FILEFERRY_DESTINATIONS_FILE: file, ACME_PW: 'x' }, /no hostKeyFingerprint/);
       await writeFile(file, JSON.stringify([{ name: 'A', protocol: 'gopher' }]));

@@ -11,16 +11,16 @@ describe('validateDestinationForm', () => {
     assert.ok(!noConsent.ok && /tick the box/.test(noConsent.errors.plainFtpConsent!));
     const ok = validateDestinationForm({ ...adhoc, plainFtpConsent: 'true' }, { savedNames: [], allowAdHoc: true, allowPlainFtp: true });
     assert.ok(ok.ok);
-    assert.deepEqual(ok.destination.spec, { kind: 'adhoc', protocol: 'ftp', host: 'ftp.example.com', port: 21, username: 'bob', remoteFolder: '/in' });
+    assert.deepEqual(ok.destination.choice, { kind: 'adhoc', protocol: 'ftp', host: 'ftp.example.com', port: 21, username: 'bob', remoteFolder: '/in' });
   });
 
   it('defaults the port by protocol and refuses ad hoc when policy says so', () => {
     const sftp = validateDestinationForm({ ...adhoc, protocol: 'sftp' }, { savedNames: [], allowAdHoc: true, allowPlainFtp: false });
-    assert.ok(sftp.ok && sftp.destination.spec.kind === 'adhoc' && sftp.destination.spec.port === 22);
+    assert.ok(sftp.ok && sftp.destination.choice.kind === 'adhoc' && sftp.destination.choice.port === 22);
     const refused = validateDestinationForm({ ...adhoc, protocol: 'sftp' }, { savedNames: ['Box'], allowAdHoc: false, allowPlainFtp: false });
     assert.ok(!refused.ok && /choose a saved destination/.test(refused.errors.savedDestination!));
     const saved = validateDestinationForm({ savedDestination: 'Box', overwrite: 'replace' }, { savedNames: ['Box'], allowAdHoc: false, allowPlainFtp: false });
-    assert.ok(saved.ok && saved.destination.spec.kind === 'saved' && saved.destination.overwrite === 'replace');
+    assert.ok(saved.ok && saved.destination.choice.kind === 'saved' && saved.destination.overwrite === 'replace');
   });
 
   it('treats forged non-string inputs as empty', () => {

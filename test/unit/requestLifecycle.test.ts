@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonlAudit } from '../../src/adapters/audit/jsonlAudit';
-import { ConfiguredDestinations } from '../../src/adapters/destination/configuredDestinations';
+import { buildSecrets, destinationFactory } from '../../src/adapters/registry';
+import { MemoryHostKeys } from '../../src/adapters/store/memoryHostKeys';
 import { LocalIdentity } from '../../src/adapters/identity/localIdentity';
 import { LogNotifier } from '../../src/adapters/notifier/logNotifier';
 import { LocalSource } from '../../src/adapters/source/localSource';
@@ -14,7 +15,7 @@ import type { ActionGate } from '../../src/workflow/actionGate';
 import { MemoryRequestRepository } from '../../src/adapters/store/memoryRequestRepository';
 import { RequestWorkflow } from '../../src/workflow/requestWorkflow';
 import type { Actor, RequestRecord } from '../../src/domain/requestRecord';
-import type { Screen } from '../../src/workflow/screens';
+import { endingScreen, type Screen } from '../../src/workflow/screens';
 import type { WorkflowPolicy } from '../../src/workflow/workflowContext';
 import { WorkflowError } from '../../src/domain/workflowError';
 import { seedSources } from '../support/sampleSources';
@@ -82,12 +83,21 @@ describe('RequestWorkflow: the ends of a request', () => {
       ticketing: new LocalTicketing({ file: join(dir.path, 'tickets.jsonl'), baseUrl: 'http://localhost' }),
       audit: new JsonlAudit(join(dir.path, 'audit.jsonl')),
       notifier: new LogNotifier(log),
-      destinations: new ConfiguredDestinations([{ name: 'Local outbox', protocol: 'local', root: join(dir.path, 'outbox'), remoteFolder: '/' }]),
-      policy: { assignmentGroups: ['DataOps'], allowAdHoc: false, allowPlainFtp: false, autoLogoutSeconds: 60, ...options.policy },
+      hostKeys: new MemoryHostKeys(),
+      destinations: destinationFactory,
+      secrets: buildSecrets({ env: {} }),
+      policy: {
+        assignmentGroups: ['DataOps'],
+        savedDestinations: [{ name: 'Local outbox', spec: { protocol: 'local', root: join(dir.path, 'outbox'), folder: '/', label: 'Local outbox' } }],
+        allowAdHoc: false,
+        allowPlainFtp: false,
+        autoLogoutSeconds: 60,
+        ...options.policy,
+      },
       log,
       runTransfer: engine.run,
     });
-    workflow.addListener({ onFinished: (record, screen) => void finished.push({ record, screen }) });
+    workflow.addListener({ onFinished: (record, ending) => void finished.push({ record, screen: endingScreen(record, ending) }) });
     built.push(workflow);
     const gate = (workflow as unknown as { gate: ActionGate<unknown> }).gate;
     return { workflow, repository, engine, finished, gate };
@@ -213,5 +223,60 @@ describe('RequestWorkflow: the ends of a request', () => {
     assert.equal(expired.failure?.code, 'INTERRUPTED');
     assert.match(expired.failure?.hint ?? '', /transfer/);
     assert.ok(after.finished.some((f) => f.record.id === b && f.screen.kind === 'failed'), 'the owner is told');
+  });
+
+  it('a confirmed transfer is a TransferJobSpec on the record: plain JSON, secrets by reference only', async () => {
+    const canary = `canary-${Math.random().toString(36).slice(2)}-pw`;
+    const repository = new MemoryRequestRepository();
+    const { workflow, engine, finished } = build({ repository, policy: { allowAdHoc: true } });
+    const form = await workflow.startRequest(alice, {});
+    const id = (form as Extract<Screen, { kind: 'requestForm' }>).requestId;
+    await workflow.submitRequest(alice, id, FORM);
+    await workflow.continueSignIn(alice, id);
+    await workflow.pickBucket(alice, id, 'sample-bucket');
+    await workflow.openFolder(alice, id, 'reports/');
+    await workflow.pickFile(alice, id, 'reports/q1-sales.csv');
+    const set = await workflow.submitDestination(alice, id, {
+      savedDestination: 'adhoc', protocol: 'ftps', host: 'ftp.example.com', port: '2121', username: 'bob', password: canary, remoteFolder: '/in', overwrite: 'rename',
+    });
+    assert.equal(set.screen.kind, 'confirm');
+    await workflow.confirmTransfer(alice, id);
+    const run = await until('the transfer to start', () => engine.runs[0]);
+
+    const record = (await repository.get(id))!;
+    const job = record.job!;
+    assert.deepEqual(JSON.parse(JSON.stringify(job)), job, 'the job survives JSON unchanged');
+    assert.deepEqual(job.destination, { protocol: 'ftps', host: 'ftp.example.com', port: 2121, username: 'bob', folder: '/in', passwordRef: 'typed:password', allowPlainFtp: false });
+    assert.equal(job.remotePath, '/in/q1-sales.csv');
+    assert.equal(job.overwrite, 'rename');
+    assert.equal(job.source.container, 'sample-bucket');
+    assert.equal(job.source.object.key, 'reports/q1-sales.csv');
+    assert.equal(typeof job.source.object.lastModified, 'string');
+    assert.ok(!JSON.stringify(record).includes(canary), 'the typed password is nowhere in the stored record');
+    assert.equal(run.request.destination.label, 'ftps://bob@ftp.example.com:2121');
+
+    // The process that held the typed password is gone: the card says the transfer cannot be resumed.
+    const after = build({ repository });
+    const stored = (await repository.get(id))!;
+    stored.updatedAt = new Date(Date.now() - 3 * 3600_000).toISOString();
+    await repository.put(stored);
+    const cancelled = await after.workflow.cancel(alice, id);
+    assert.equal(cancelled.screen.kind === 'failed' && cancelled.screen.code, 'INTERRUPTED');
+    assert.match(cancelled.screen.kind === 'failed' ? cancelled.screen.hint : '', /password typed on the card was held only by the FileFerry process that stopped/);
+    run.resolve(engine.result(run.request));
+    await until('the first process to record its end', () => finished.find((f) => f.record.id === id));
+  });
+
+  it('refuses a move the state table does not allow, and changes nothing', async () => {
+    const repository = new MemoryRequestRepository();
+    const { workflow } = build({ repository });
+    const id = await toConfirm(workflow);
+    const record = (await repository.get(id))!;
+    record.state = 'completed';
+    await repository.put(record);
+    // A stale card (the request completed meanwhile) cannot cancel or restart it.
+    await assert.rejects(workflow.cancel(alice, id), (e: unknown) => e instanceof WorkflowError && e.code === 'CARD_INACTIVE');
+    await assert.rejects(workflow.confirmTransfer(alice, id), (e: unknown) => e instanceof WorkflowError && e.code === 'CARD_INACTIVE');
+    assert.equal((await repository.get(id))!.state, 'completed');
   });
 });

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { JsonlAudit } from '../../src/adapters/audit/jsonlAudit';
-import { ConfiguredDestinations } from '../../src/adapters/destination/configuredDestinations';
+import { buildSecrets, destinationFactory } from '../../src/adapters/registry';
+import { MemoryHostKeys } from '../../src/adapters/store/memoryHostKeys';
 import { LocalIdentity } from '../../src/adapters/identity/localIdentity';
 import { LogNotifier } from '../../src/adapters/notifier/logNotifier';
 import { LocalSource } from '../../src/adapters/source/localSource';
 import { LocalTicketing } from '../../src/adapters/ticketing/localTicketing';
 import { createLogger } from '../../src/log';
 import type { IdentitySession } from '../../src/ports/identityProvider';
-import type { DestinationCatalog } from '../../src/workflow/destinationCatalog';
+import type { DestinationFactory } from '../../src/ports/destinationFactory';
 import { MemoryRequestRepository } from '../../src/adapters/store/memoryRequestRepository';
 import { RequestWorkflow } from '../../src/workflow/requestWorkflow';
 import type { Actor } from '../../src/domain/requestRecord';
@@ -43,13 +44,10 @@ describe('RequestWorkflow (local adapters, real engine)', () => {
       signedOut.push(s);
       await signOut(s);
     };
-    const configured = new ConfiguredDestinations([{ name: 'Local outbox', protocol: 'local', root: join(dir.path, 'outbox'), remoteFolder: '/' }]);
     // The outbox stalls after 1 MiB while `stall` is set, so a transfer can be caught running.
-    const destinations: DestinationCatalog = {
-      savedNames: () => configured.savedNames(),
-      describe: (spec) => configured.describe(spec),
+    const destinations: DestinationFactory = {
       open: (spec, options) => {
-        const d = configured.open(spec, options);
+        const d = destinationFactory.open(spec, options);
         return stall ? faultyDestination(d, { action: 'stall', afterBytes: 1024 * 1024, times: 100 }) : d;
       },
     };
@@ -61,8 +59,16 @@ describe('RequestWorkflow (local adapters, real engine)', () => {
       ticketing: new LocalTicketing({ file: join(dir.path, 'tickets.jsonl'), baseUrl: 'http://localhost' }),
       audit: new JsonlAudit(join(dir.path, 'audit.jsonl')),
       notifier: new LogNotifier(log),
+      hostKeys: new MemoryHostKeys(),
       destinations,
-      policy: { assignmentGroups: ['DataOps'], allowAdHoc: true, allowPlainFtp: false, autoLogoutSeconds: 1 },
+      secrets: buildSecrets({ env: {} }),
+      policy: {
+        assignmentGroups: ['DataOps'],
+        savedDestinations: [{ name: 'Local outbox', spec: { protocol: 'local', root: join(dir.path, 'outbox'), folder: '/', label: 'Local outbox' } }],
+        allowAdHoc: true,
+        allowPlainFtp: false,
+        autoLogoutSeconds: 1,
+      },
       log,
     });
   });

@@ -1,15 +1,22 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AuditEvent, AuditLog, AuditRecord } from '../../ports/auditLog';
+import { StoreError, isFerryError } from '../../domain/errors';
+import type { AuditEvent, AuditLog, AuditReader, AuditRecord } from '../../ports/auditLog';
 
 /**
  * An append-only JSON-lines audit file: one record per line, numbered, written with O_APPEND and
  * fsync'ed before `append` resolves. It is NOT tamper-evident: the hash-chained, verifiable SQLite
  * audit store (`fileferry audit verify`) comes in a later issue and replaces this as the default.
  * Details are written as given: the workflow only passes names, sizes, hashes and codes.
+ *
+ * A torn last line (a crash in the middle of an append) is skipped when reading, and the next
+ * append starts on a line of its own, so one lost record never costs the rest of the file or
+ * repeats a sequence number.
  */
-export class JsonlAudit implements AuditLog {
+export class JsonlAudit implements AuditLog, AuditReader {
   private seq?: number;
+  /** The file does not end in a newline (a torn append): the next record starts one. */
+  private torn = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly file: string) {}
@@ -20,27 +27,56 @@ export class JsonlAudit implements AuditLog {
     return run;
   }
 
-  /** Every record, oldest first (for tests and the operator). */
+  /** Every whole record, oldest first (for tests and the operator). */
   async readAll(): Promise<AuditRecord[]> {
-    const text = await readFile(this.file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
-    return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as AuditRecord);
+    return parse(await this.text());
+  }
+
+  private async text(): Promise<string> {
+    return readFile(this.file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
   }
 
   private async write(event: AuditEvent): Promise<AuditRecord> {
-    if (this.seq === undefined) {
-      await mkdir(dirname(this.file), { recursive: true });
-      const existing = await this.readAll().catch(() => []);
-      this.seq = existing.at(-1)?.seq ?? 0;
-    }
-    const record: AuditRecord = { seq: this.seq + 1, at: new Date().toISOString(), ...event };
-    const handle = await open(this.file, 'a');
     try {
-      await handle.appendFile(JSON.stringify(record) + '\n', 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
+      if (this.seq === undefined) {
+        await mkdir(dirname(this.file), { recursive: true });
+        const text = await this.text();
+        this.seq = parse(text).reduce((max, r) => Math.max(max, r.seq), 0);
+        this.torn = text.length > 0 && !text.endsWith('\n');
+      }
+      const record: AuditRecord = { seq: this.seq + 1, at: new Date().toISOString(), ...event };
+      const handle = await open(this.file, 'a');
+      try {
+        await handle.appendFile(`${this.torn ? '\n' : ''}${JSON.stringify(record)}\n`, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      this.seq = record.seq;
+      this.torn = false;
+      return record;
+    } catch (e) {
+      throw isFerryError(e) ? e : storeError(e, this.file);
     }
-    this.seq = record.seq;
-    return record;
   }
+}
+
+function parse(text: string): AuditRecord[] {
+  const records: AuditRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      records.push(JSON.parse(line) as AuditRecord);
+    } catch {
+      // A torn line from a crash mid-append: skipped, the rest stands.
+    }
+  }
+  return records;
+}
+
+function storeError(e: unknown, file: string): StoreError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreError('DISK_FULL', `The audit file ${file} cannot grow: the disk is full.`, { hint: 'Free space on the data disk.', cause: e });
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new StoreError('ACCESS_DENIED', `FileFerry may not write the audit file ${file} (${code}).`, { hint: 'Give the service write access to FILEFERRY_DATA_DIR.', cause: e });
+  return new StoreError('INTERNAL', `The audit file ${file} could not be written (${code ?? (e as Error)?.message ?? 'unknown error'}).`, { hint: 'Check FILEFERRY_DATA_DIR; the log has the detail.', cause: e });
 }

@@ -1,5 +1,6 @@
 import type { Client } from 'basic-ftp';
 import { DestinationError, FerryError } from '../../domain/errors';
+import { alreadyExists } from '../../domain/errorFactories';
 import type { DestinationSession, LoginFolder, RemoteHasher, RemoteStat, WriteOptions } from '../../ports/destination';
 import { checkRemotePath } from '../../transfer/remotePath';
 import { ftpReplyCode, mapFtpError } from './ftpErrors';
@@ -86,9 +87,7 @@ export class FtpSession implements DestinationSession, RemoteHasher, LoginFolder
     const target = checkRemotePath(to);
     return this.run(`rename of ${source} to ${target}`, options.signal, async () => {
       if (!options.replace && (await this.statNow(target))) {
-        throw new DestinationError('ALREADY_EXISTS', `${this.context.label}: ${target} already exists.`, {
-          hint: 'Choose the replace or rename overwrite policy, or another name.',
-        });
+        throw alreadyExists(target, this.context.label);
       }
       try {
         await this.client.rename(source, target);

@@ -2,6 +2,7 @@
 import { mkdir, open, rename, rm, stat, link, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DestinationError, FerryError, cancelled, type ErrorCode } from '../../domain/errors';
+import { ALREADY_EXISTS_HINT } from '../../domain/errorFactories';
 import type { Destination, DestinationSession, RemoteStat, WriteOptions } from '../../ports/destination';
 import { checkRemotePath } from '../../transfer/remotePath';
 
@@ -122,7 +123,7 @@ function mapFsError(e: unknown, path: string): DestinationError {
     ENOTDIR: ['NOT_FOUND', 'A part of the path is a file, not a folder.'],
     EACCES: ['ACCESS_DENIED', 'Give the service write access to the folder.'],
     EPERM: ['ACCESS_DENIED', 'Give the service write access to the folder.'],
-    EEXIST: ['ALREADY_EXISTS', 'Choose the replace or rename overwrite policy, or another name.'],
+    EEXIST: ['ALREADY_EXISTS', ALREADY_EXISTS_HINT],
     ENOSPC: ['DISK_FULL', 'Free space on the destination disk, then retry.'],
     EDQUOT: ['DISK_FULL', 'Free space on the destination disk, then retry.'],
   };

@@ -1,4 +1,5 @@
 import { DestinationError, FerryError, isNetworkErrno, type ErrorCode } from '../../domain/errors';
+import { ALREADY_EXISTS_HINT } from '../../domain/errorFactories';
 
 /**
  * Turns what ssh2 reports (connection errors tagged with a `level`, SFTP STATUS replies carrying
@@ -80,7 +81,7 @@ export function mapSftpError(e: unknown, op: SftpOperation): FerryError {
     case SFTP_STATUS.QUOTA_EXCEEDED:
       return fail('DISK_FULL', 'Free space (or raise the quota) on the server, then send the file again.');
     case SFTP_STATUS.FILE_ALREADY_EXISTS:
-      return fail('ALREADY_EXISTS', 'Choose the replace or rename overwrite policy, or another name.');
+      return fail('ALREADY_EXISTS', ALREADY_EXISTS_HINT);
     case SFTP_STATUS.OP_UNSUPPORTED:
       return fail('UNSUPPORTED', 'The server does not offer this operation; ask its administrator or use another server.');
     case SFTP_STATUS.NO_CONNECTION:

@@ -1,5 +1,6 @@
 import type { Stats } from 'ssh2';
 import { DestinationError, FerryError, cancelled } from '../../domain/errors';
+import { alreadyExists } from '../../domain/errorFactories';
 import type { DestinationSession, LoginFolder, RemoteStat, WriteOptions } from '../../ports/destination';
 import type { SftpConnection } from './sftpConnection';
 import { isGenericFailure, mapSftpError, stalled } from './sftpErrors';
@@ -244,9 +245,7 @@ export class SftpSession implements DestinationSession, LoginFolder {
   }
 
   private taken(path: string): DestinationError {
-    return new DestinationError('ALREADY_EXISTS', `${path} already exists on ${this.options.label}.`, {
-      hint: 'Choose the replace or rename overwrite policy, or another file name.',
-    });
+    return alreadyExists(path, this.options.label);
   }
 
   private notAFolder(path: string): DestinationError {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SourceError } from '../../domain/errors';
+import { IdentityError } from '../../domain/errors';
 import type { IdentityProvider, IdentitySession, SignInChallenge, SignInResult, SignInScope } from '../../ports/identityProvider';
 import type { StorageSource } from '../../ports/storageSource';
 
@@ -23,7 +23,7 @@ export class LocalIdentity implements IdentityProvider {
 
   async completeSignIn(scope: SignInScope): Promise<SignInResult> {
     if (!this.begun.delete(scope.requestId)) {
-      throw new SourceError('AUTH_FAILED', `No sign-in was started for request ${scope.requestId}.`, { hint: 'Start a new request.' });
+      throw new IdentityError('AUTH_FAILED', `No sign-in was started for request ${scope.requestId}.`, { hint: 'Start a new request.' });
     }
     const session: IdentitySession = {
       requestId: scope.requestId,

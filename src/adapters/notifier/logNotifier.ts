@@ -18,6 +18,10 @@ export class LogNotifier implements Notifier {
   async notify(message: AuditChannelMessage): Promise<void> {
     this.sent.push(message);
     if (this.sent.length > 50) this.sent.shift();
-    this.log.info({ notification: message.title, requestId: message.requestId, facts: message.facts }, message.text);
+    try {
+      this.log.info({ notification: message.title, requestId: message.requestId, facts: message.facts }, message.text);
+    } catch {
+      // Best effort by contract: a notification that cannot be logged is dropped, never thrown.
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { FerryError } from '../../domain/errors';
+import { TicketingError } from '../../domain/errors';
 import type { NewTicketPair, TicketPair, TicketRef, Ticketing } from '../../ports/ticketing';
 
 export interface LocalTicket {
@@ -52,15 +52,15 @@ export class LocalTicketing implements Ticketing {
   }
 
   async addWorkNote(ticket: TicketRef, note: string): Promise<void> {
-    await this.write({ op: 'note', number: this.known(ticket).number, at: new Date().toISOString(), text: note });
+    await this.write({ op: 'note', number: (await this.known(ticket)).number, at: new Date().toISOString(), text: note });
   }
 
   async resolve(ticket: TicketRef, note: string): Promise<void> {
-    await this.write({ op: 'close', number: this.known(ticket).number, at: new Date().toISOString(), state: 'resolved', text: note });
+    await this.write({ op: 'close', number: (await this.known(ticket)).number, at: new Date().toISOString(), state: 'resolved', text: note });
   }
 
   async fail(ticket: TicketRef, note: string): Promise<void> {
-    await this.write({ op: 'close', number: this.known(ticket).number, at: new Date().toISOString(), state: 'failed', text: note });
+    await this.write({ op: 'close', number: (await this.known(ticket)).number, at: new Date().toISOString(), state: 'failed', text: note });
   }
 
   /** A ticket for the local ticket page, or undefined. */
@@ -75,9 +75,11 @@ export class LocalTicketing implements Ticketing {
     return { number, url: `${base}/tickets/${number}` };
   }
 
-  private known(ticket: TicketRef): LocalTicket {
+  /** The ticket, after the file is read (a fresh instance after a restart knows every earlier ticket). */
+  private async known(ticket: TicketRef): Promise<LocalTicket> {
+    await this.load();
     const t = this.tickets.get(ticket.number);
-    if (!t) throw new FerryError('config', 'NOT_FOUND', `There is no local ticket ${ticket.number}.`, { hint: 'Check the ticket number.' });
+    if (!t) throw new TicketingError('NOT_FOUND', `There is no local ticket ${ticket.number}.`, { hint: 'Check the ticket number.' });
     return t;
   }
 

@@ -1,0 +1,33 @@
+import type { RequestRecord, RequestState } from './requestRecord';
+import { WorkflowError } from './workflowError';
+
+/**
+ * Every move a request may make, and no other. Forward only, except that a failed transfer may
+ * start again (Retry). Any open step may be cancelled or expire; a running transfer ends as
+ * completed, failed or cancelled; a failed one left unretried expires.
+ */
+export const TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>> = {
+  draft: ['ticketed', 'cancelled', 'expired'],
+  ticketed: ['signed-in', 'cancelled', 'expired'],
+  'signed-in': ['source-chosen', 'cancelled', 'expired'],
+  'source-chosen': ['destination-set', 'cancelled', 'expired'],
+  'destination-set': ['transferring', 'cancelled', 'expired'],
+  transferring: ['completed', 'failed', 'cancelled'],
+  failed: ['transferring', 'expired'],
+  completed: [],
+  cancelled: [],
+  expired: [],
+};
+
+export function canMove(from: RequestState, to: RequestState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/**
+ * Moves the record to `to`, or refuses with CARD_INACTIVE (nothing changes) when the state table
+ * does not allow it: a bug or a race can never, say, complete a cancelled request.
+ */
+export function moveTo(record: RequestRecord, to: RequestState): void {
+  if (!canMove(record.state, to)) throw new WorkflowError('CARD_INACTIVE', `Request ${record.id} cannot go from ${record.state} to ${to}.`);
+  record.state = to;
+}

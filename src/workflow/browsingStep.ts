@@ -1,0 +1,99 @@
+import type { Actor, RequestRecord } from '../domain/requestRecord';
+import { moveTo } from '../domain/requestStates';
+import { WorkflowError } from '../domain/workflowError';
+import type { SignInScope } from '../ports/identityProvider';
+import { cardString } from './actionGuard';
+import { applyFilter, listContainers, openFolder, turnPage } from './browsing';
+import type { DestinationStep } from './destinationStep';
+import { keyProblem } from './requestValidation';
+import type { ActionOutcome, Screen } from './screens';
+import type { WorkflowContext } from './workflowContext';
+
+/**
+ * Sign-in and the read-only pickers: the one sign-in a request ever has, then buckets, folders,
+ * pages, the name filter and the file pick, each checked against what this session listed.
+ */
+export class BrowsingStep {
+  constructor(
+    private readonly ctx: WorkflowContext,
+    private readonly destinationStep: DestinationStep,
+  ) {}
+
+  /** "Continue as …" / "I have signed in". One sign-in per request, ever. */
+  async continueSignIn(record: RequestRecord, actor: Actor): Promise<ActionOutcome> {
+    const { ctx } = this;
+    if (record.signedInAt) throw new WorkflowError('SESSION_ENDED', `Request ${record.id} has signed in before.`);
+    const result = await ctx.deps.identity.completeSignIn(scopeOf(record));
+    if (result.status === 'pending') {
+      const challenge = ctx.vault.get(record.id)?.challenge;
+      if (!challenge) throw new WorkflowError('SESSION_ENDED', `The sign-in of ${record.id} has timed out.`);
+      return { screen: { kind: 'signIn', requestId: record.id, challenge, note: 'The sign-in is not finished yet: complete it in the browser, then press the button again.' } };
+    }
+    const session = ctx.sessions.open(record.id, result.session);
+    ctx.vault.patch(record.id, { challenge: undefined });
+    moveTo(record, 'signed-in');
+    record.signedInAt = ctx.now().toISOString();
+    await ctx.save(record);
+    await ctx.audit.record({ type: 'signin.completed', requestId: record.id, actor: actor.userId, details: { provider: ctx.deps.identity.name, principal: result.session.principal } });
+    const form = record.form!;
+    const buckets = await listContainers(session, record.id, form.cloud, form.region);
+    if (!form.container) return { screen: buckets };
+    if (!session.containers.has(form.container)) {
+      return { screen: { ...buckets, note: `The bucket ${form.container} is not visible to you here; pick one of these.` } as Screen };
+    }
+    const slash = form.key.lastIndexOf('/') + 1;
+    const prefix = form.key.slice(0, slash);
+    if (prefix) {
+      let known = session.prefixes.get(form.container);
+      if (!known) session.prefixes.set(form.container, (known = new Set()));
+      known.add(prefix);
+    }
+    return { screen: await openFolder(session, record.id, form.container, prefix, form.key.slice(slash)) };
+  }
+
+  async pickBucket(record: RequestRecord, container: unknown): Promise<ActionOutcome> {
+    const session = this.ctx.sessions.require(record.id);
+    return { screen: await openFolder(session, record.id, cardString(container, 'container'), '') };
+  }
+
+  async openFolder(record: RequestRecord, prefix: unknown): Promise<ActionOutcome> {
+    const session = this.ctx.sessions.require(record.id);
+    const container = session.browse?.container;
+    if (!container) throw new WorkflowError('CARD_INACTIVE', 'No bucket is open.');
+    return { screen: await openFolder(session, record.id, container, cardString(prefix, 'prefix', true)) };
+  }
+
+  async turnPage(record: RequestRecord, direction: unknown): Promise<ActionOutcome> {
+    const session = this.ctx.sessions.require(record.id);
+    return { screen: await turnPage(session, record.id, cardString(direction, 'direction')) };
+  }
+
+  async filterFiles(record: RequestRecord, filter: unknown): Promise<ActionOutcome> {
+    const session = this.ctx.sessions.require(record.id);
+    const text = cardString(filter, 'filter', true).trim();
+    if (text.includes('/') || keyProblem(text) || text.length > 200) throw new WorkflowError('BAD_ACTION', 'The filter is a name start without "/".');
+    return { screen: await applyFilter(session, record.id, text) };
+  }
+
+  async pickFile(record: RequestRecord, actor: Actor, key: unknown): Promise<ActionOutcome> {
+    const session = this.ctx.sessions.require(record.id);
+    const container = session.browse?.container;
+    const object = container ? session.objects.get(`${container}\n${cardString(key, 'key')}`) : undefined;
+    if (!container || !object) throw new WorkflowError('NOT_LISTED', 'That file was not listed in this session.');
+    record.source = { container, key: object.key, size: object.size, lastModified: object.lastModified?.toISOString(), etag: object.etag };
+    moveTo(record, 'source-chosen');
+    await this.ctx.save(record);
+    await this.ctx.audit.record({ type: 'source.chosen', requestId: record.id, actor: actor.userId, details: { container, key: object.key, size: object.size, etag: object.etag ?? null } });
+    return { screen: this.destinationStep.form(record) };
+  }
+}
+
+/** What the identity provider is asked to sign in for: the request's user, cloud and region. */
+export function scopeOf(record: RequestRecord): SignInScope {
+  return {
+    requestId: record.id,
+    user: { id: record.owner.userId, tenantId: record.owner.tenantId, name: record.owner.name },
+    cloud: record.form!.cloud,
+    region: record.form!.region,
+  };
+}
