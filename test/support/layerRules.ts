@@ -258,13 +258,14 @@ const RULES: Record<LayerName, Rule> = {
     may: [...ENGINE_BELOW, 'anyAdapter', 'registry', 'config'], packages: true,
     says: () => 'the adapter registry may import only domain/, ports/, transfer/, config, npm packages and adapters/',
   },
+  // The bot formats the engine's progress (transfer/types) and logs through src/log.ts.
   bot: {
-    may: ['domain', 'ports', 'workflow', 'ui', 'bot'], packages: true,
-    says: () => 'bot/ may import only domain/, ports/, workflow/, ui/, bot/ and npm packages (never adapters/)',
+    may: ['domain', 'ports', 'transfer', 'workflow', 'ui', 'bot', 'infrastructure'], packages: true,
+    says: () => 'bot/ may import only domain/, ports/, transfer/, workflow/, ui/, bot/, infrastructure and npm packages (never adapters/)',
   },
   ui: {
-    may: ['domain', 'ports', 'workflow', 'ui', 'bot'], packages: true,
-    says: () => 'ui/ may import only domain/, ports/, workflow/, ui/, bot/ and npm packages (never adapters/)',
+    may: ['domain', 'ports', 'transfer', 'workflow', 'ui', 'bot', 'infrastructure'], packages: true,
+    says: () => 'ui/ may import only domain/, ports/, transfer/, workflow/, ui/, bot/, infrastructure and npm packages (never adapters/)',
   },
   root: {
     may: ['domain', 'ports', 'transfer', 'workflow', 'registry', 'bot', 'ui', 'root', 'config', 'infrastructure', 'unknown'], packages: true,

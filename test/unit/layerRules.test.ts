@@ -10,8 +10,8 @@ const PORTS = 'ports/ may import only domain/, ports/ and Node built-ins';
 const TRANSFER = 'transfer/ (the engine) may import only domain/, ports/, transfer/ and Node built-ins (no npm packages, adapters, workflow, bot, ui or cli)';
 const WORKFLOW = 'workflow/ may import only domain/, ports/, transfer/, workflow/ and Node built-ins (no adapters, bot/ui/cli code, SDKs or other npm packages)';
 const DESTINATION = 'adapters/destination/ may import only domain/, ports/, transfer/, npm packages and adapters/destination/ (adapters never call each other; only the registry composes them)';
-const BOT = 'bot/ may import only domain/, ports/, workflow/, ui/, bot/ and npm packages (never adapters/)';
-const UI = 'ui/ may import only domain/, ports/, workflow/, ui/, bot/ and npm packages (never adapters/)';
+const BOT = 'bot/ may import only domain/, ports/, transfer/, workflow/, ui/, bot/, infrastructure and npm packages (never adapters/)';
+const UI = 'ui/ may import only domain/, ports/, transfer/, workflow/, ui/, bot/, infrastructure and npm packages (never adapters/)';
 const ROOTS = 'roots (index.ts, cli/, worker.ts) may import adapters only through src/adapters/registry.ts';
 const INFRASTRUCTURE = 'infrastructure (top-level src/*.ts) may import only domain/, ports/, workflow/, npm packages and each other (no adapters)';
 
