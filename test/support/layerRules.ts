@@ -38,15 +38,18 @@ export interface ImportRef {
  */
 export function importsOf(source: string): ImportRef[] {
   const code = maskCommentsAndLiterals(source);
-  const found = new Map<number, ImportRef>(); // keyed by the quote's offset: one ref per literal
+  const quotes: number[] = [];
   for (const pattern of IMPORT_PATTERNS) {
-    for (const match of code.matchAll(pattern)) {
-      const quoteAt = (match.index ?? 0) + match[0].length - 1;
-      const specifier = literalAt(source, quoteAt);
-      if (specifier !== undefined) found.set(quoteAt, { specifier, line: lineAt(source, quoteAt) });
-    }
+    for (const match of code.matchAll(pattern)) quotes.push((match.index ?? 0) + match[0].length - 1);
   }
-  return [...found.entries()].sort(([a], [b]) => a - b).map(([, ref]) => ref);
+  // One ref per specifier and line: `require('x') as typeof import('x')` is one import.
+  const found = new Map<string, ImportRef>();
+  for (const quoteAt of quotes.sort((a, b) => a - b)) {
+    const specifier = literalAt(source, quoteAt);
+    const line = lineAt(source, quoteAt);
+    if (specifier !== undefined && !found.has(`${line}:${specifier}`)) found.set(`${line}:${specifier}`, { specifier, line });
+  }
+  return [...found.values()];
 }
 
 // Each pattern ends at the specifier's opening quote. `(?<![\w$.])` keeps `x.require('a')` and

@@ -222,7 +222,7 @@ describe('layer rules', () => {
     ]);
   });
 
-  it('importsOf finds every import form, and keeps code inside ${} of a template', () => {
+  it('importsOf finds every import form, once per line, and keeps code inside ${} of a template', () => {
     const source = [
       "import a from 'a';",
       "import type { B } from 'b';",
@@ -237,7 +237,7 @@ describe('layer rules', () => {
     ].join('\n');
     assert.deepEqual(
       importsOf(source).map((ref) => `${ref.line}:${ref.specifier}`),
-      ['1:a', '2:b', '3:c', '4:d', '5:e', '6:f', '7:g', '7:g', '8:h', '9:i'],
+      ['1:a', '2:b', '3:c', '4:d', '5:e', '6:f', '7:g', '8:h', '9:i'],
     );
   });
 });

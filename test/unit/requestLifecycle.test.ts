@@ -103,7 +103,8 @@ describe('RequestWorkflow: the ends of a request', () => {
     return { workflow, repository, engine, finished, gate };
   }
 
-  async function toConfirm(workflow: RequestWorkflow): Promise<string> {
+  /** A new request with reports/q1-sales.csv picked, at the destination form. */
+  async function toDestinationForm(workflow: RequestWorkflow): Promise<string> {
     const form = await workflow.startRequest(alice, {});
     const id = (form as Extract<Screen, { kind: 'requestForm' }>).requestId;
     await workflow.submitRequest(alice, id, FORM);
@@ -111,6 +112,11 @@ describe('RequestWorkflow: the ends of a request', () => {
     await workflow.pickBucket(alice, id, 'sample-bucket');
     await workflow.openFolder(alice, id, 'reports/');
     await workflow.pickFile(alice, id, 'reports/q1-sales.csv');
+    return id;
+  }
+
+  async function toConfirm(workflow: RequestWorkflow): Promise<string> {
+    const id = await toDestinationForm(workflow);
     await workflow.submitDestination(alice, id, { savedDestination: 'Local outbox', overwrite: 'fail' });
     return id;
   }
@@ -229,13 +235,7 @@ describe('RequestWorkflow: the ends of a request', () => {
     const canary = `canary-${Math.random().toString(36).slice(2)}-pw`;
     const repository = new MemoryRequestRepository();
     const { workflow, engine, finished } = build({ repository, policy: { allowAdHoc: true } });
-    const form = await workflow.startRequest(alice, {});
-    const id = (form as Extract<Screen, { kind: 'requestForm' }>).requestId;
-    await workflow.submitRequest(alice, id, FORM);
-    await workflow.continueSignIn(alice, id);
-    await workflow.pickBucket(alice, id, 'sample-bucket');
-    await workflow.openFolder(alice, id, 'reports/');
-    await workflow.pickFile(alice, id, 'reports/q1-sales.csv');
+    const id = await toDestinationForm(workflow);
     const set = await workflow.submitDestination(alice, id, {
       savedDestination: 'adhoc', protocol: 'ftps', host: 'ftp.example.com', port: '2121', username: 'bob', password: canary, remoteFolder: '/in', overwrite: 'rename',
     });
