@@ -1,35 +1,30 @@
-/** A value an audit record may hold: plain data, never a credential. */
-export type AuditValue = string | number | boolean | null;
+import type { AuditEvent, AuditRecord, ChainHead } from '../domain/auditChain';
+
+export type { AuditEvent, AuditRecord, AuditValue, ChainHead } from '../domain/auditChain';
 
 /**
- * One audit event. `type` is a stable dotted name ("request.created", "transfer.completed",
- * "action.refused", …); `details` carries names, sizes, hashes, codes — never a password, key,
- * token or SAS.
- */
-export interface AuditEvent {
-  type: string;
-  requestId?: string;
-  /** Who did it: the user's stable ID, or "system" for the bot's own steps. */
-  actor: string;
-  details?: Record<string, AuditValue>;
-}
-
-/** A stored audit record: the event plus when it was written and its position. */
-export interface AuditRecord extends AuditEvent {
-  at: string;
-  seq: number;
-}
-
-/**
- * The append-only audit trail. `append` resolves once the record is durable. Throws FerryError
- * (INTERNAL, DISK_FULL, NETWORK …) when it cannot write; the workflow treats that as serious
- * (logged at error) but does not undo the user's step.
+ * The append-only, hash-chained audit trail (see domain/auditChain.ts). `append` resolves once
+ * the record is durable, linked to the chain head by a conditional write on `seq`, so two
+ * processes appending at once never fork the chain. Throws StoreError (INTERNAL, DISK_FULL,
+ * NETWORK …) when it cannot write; the workflow treats that as serious (logged at error).
  */
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditRecord>;
 }
 
-/** Reading the trail back, oldest first (tests, and `fileferry audit export` later). */
+export interface AuditFilter {
+  /** ISO timestamps, inclusive `since`, exclusive `until`. */
+  since?: string;
+  until?: string;
+  requestId?: string;
+}
+
+/** Reading the trail back in chain order (seq ascending): verify, export, tests. */
 export interface AuditReader {
+  /** Records in chain order, page by page (never the whole store in memory), filtered when asked. */
+  read(filter?: AuditFilter): AsyncIterable<AuditRecord>;
+  /** The latest record's seq and hash, undefined for an empty chain. */
+  head(): Promise<ChainHead | undefined>;
+  /** Everything, collected (tests and small stores). */
   readAll(): Promise<AuditRecord[]>;
 }

@@ -1,12 +1,13 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StoreError, isFerryError } from '../../domain/errors';
-import type { AuditEvent, AuditLog, AuditReader, AuditRecord } from '../../ports/auditLog';
+import { DEFAULT_CHAIN, sealAuditRecord, type ChainHead } from '../../domain/auditChain';
+import type { AuditEvent, AuditFilter, AuditLog, AuditReader, AuditRecord } from '../../ports/auditLog';
 
 /**
- * An append-only JSON-lines audit file: one record per line, numbered, written with O_APPEND and
- * fsync'ed before `append` resolves. It is NOT tamper-evident: the hash-chained, verifiable SQLite
- * audit store (`fileferry audit verify`) comes in a later issue and replaces this as the default.
+ * An append-only JSON-lines audit file: one hash-chained record per line, written with O_APPEND
+ * and fsync'ed before `append` resolves. One process only (appends are serialised in memory, not
+ * across processes): it backs FILEFERRY_STORE=memory; the durable stores chain across processes.
  * Details are written as given: the workflow only passes names, sizes, hashes and codes.
  *
  * A torn last line (a crash in the middle of an append) is skipped when reading, and the next
@@ -14,12 +15,15 @@ import type { AuditEvent, AuditLog, AuditReader, AuditRecord } from '../../ports
  * repeats a sequence number.
  */
 export class JsonlAudit implements AuditLog, AuditReader {
-  private seq?: number;
+  private head_?: ChainHead | null;
   /** The file does not end in a newline (a torn append): the next record starts one. */
   private torn = false;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly options: { chain?: string; key?: Buffer } = {},
+  ) {}
 
   append(event: AuditEvent): Promise<AuditRecord> {
     const run = this.queue.then(() => this.write(event));
@@ -32,19 +36,34 @@ export class JsonlAudit implements AuditLog, AuditReader {
     return parse(await this.text());
   }
 
+  async *read(filter: AuditFilter = {}): AsyncIterable<AuditRecord> {
+    for (const r of await this.readAll()) {
+      if (filter.since && r.at < filter.since) continue;
+      if (filter.until && r.at >= filter.until) continue;
+      if (filter.requestId && r.requestId !== filter.requestId) continue;
+      yield r;
+    }
+  }
+
+  async head(): Promise<ChainHead | undefined> {
+    const last = (await this.readAll()).at(-1);
+    return last && { seq: last.seq, hash: last.hash };
+  }
+
   private async text(): Promise<string> {
     return readFile(this.file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
   }
 
   private async write(event: AuditEvent): Promise<AuditRecord> {
     try {
-      if (this.seq === undefined) {
+      if (this.head_ === undefined) {
         await mkdir(dirname(this.file), { recursive: true });
         const text = await this.text();
-        this.seq = parse(text).reduce((max, r) => Math.max(max, r.seq), 0);
+        const last = parse(text).at(-1);
+        this.head_ = last ? { seq: last.seq, hash: last.hash } : null;
         this.torn = text.length > 0 && !text.endsWith('\n');
       }
-      const record: AuditRecord = { seq: this.seq + 1, at: new Date().toISOString(), ...event };
+      const record = sealAuditRecord(event, this.head_ ?? undefined, { chain: this.options.chain ?? DEFAULT_CHAIN, at: new Date(), key: this.options.key });
       const handle = await open(this.file, 'a');
       try {
         await handle.appendFile(`${this.torn ? '\n' : ''}${JSON.stringify(record)}\n`, 'utf8');
@@ -52,7 +71,7 @@ export class JsonlAudit implements AuditLog, AuditReader {
       } finally {
         await handle.close();
       }
-      this.seq = record.seq;
+      this.head_ = { seq: record.seq, hash: record.hash };
       this.torn = false;
       return record;
     } catch (e) {
