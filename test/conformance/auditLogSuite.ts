@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { verifyAuditChain } from '../../src/domain/auditChain';
 import type { AuditEvent, AuditLog, AuditRecord } from '../../src/ports/auditLog';
 import { FerryError } from '../../src/domain/errors';
 import { expectFailure } from '../support/expectFailure';
@@ -33,12 +34,16 @@ export function auditLogConformance(name: string, factory: AuditLogFactory): voi
 
     const event = (i: number, extra: Partial<AuditEvent> = {}): AuditEvent => ({ type: 'transfer.progress', requestId: 'FF-0000CAFE', actor: 'system', details: { i }, ...extra });
 
-    /** The record is the event as given, plus `seq` and an ISO UTC `at`. */
+    /** The record is the event as given, plus its chain link: `chain`, `seq`, an ISO UTC `at`, `prevHash`, `hash`. */
     function checkRecord(record: AuditRecord, given: AuditEvent): void {
       assert.match(record.at, ISO_UTC, `at is an ISO UTC timestamp: ${record.at}`);
       assert.ok(!Number.isNaN(Date.parse(record.at)), `at parses: ${record.at}`);
       assert.ok(Number.isInteger(record.seq), `seq is an integer: ${record.seq}`);
-      assert.deepEqual(record, { ...given, seq: record.seq, at: record.at });
+      assert.match(record.hash, /^[0-9a-f]{64}$/);
+      assert.match(record.prevHash, /^[0-9a-f]{64}$/);
+      const { chain, seq, at, prevHash, hash, hmac, ...event } = record;
+      void [chain, seq, at, prevHash, hash, hmac];
+      assert.deepEqual(event, given);
     }
 
     function checkConsecutive(seqs: number[]): void {
@@ -68,6 +73,14 @@ export function auditLogConformance(name: string, factory: AuditLogFactory): voi
       returned.push(await audit.append({ type: 'signin.completed', actor: 'system' }));
       returned.push(await audit.append({ type: 'action.refused', requestId: 'FF-00000001', actor: '29:user-2' }));
       assert.deepEqual(await factory.readAll(), returned);
+    });
+
+    it('the records form one verifiable hash chain, also across a restart', async () => {
+      for (let i = 0; i < 5; i++) await audit.append(event(i));
+      const after = await factory.reopen();
+      await Promise.all([1, 2, 3].map((i) => after.append(event(10 + i))));
+      const verdict = await verifyAuditChain(await factory.readAll());
+      assert.deepEqual(verdict.ok && verdict.count, 8, JSON.stringify(verdict));
     });
 
     it('50 appends in parallel all land, with distinct consecutive seqs, none lost', async () => {
