@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'CANCELLED'
   /** A secret reference names nothing (no such variable, secret, version or JSON key). */
   | 'SECRET_NOT_FOUND'
+  /** The person who signed in at the provider is not the Teams user who asked. */
+  | 'IDENTITY_MISMATCH'
   /** A stored record changed under the writer (conditional write lost); re-read and try again. */
   | 'CONFLICT'
   /** A fault FileFerry does not recognise; the log has the detail. */

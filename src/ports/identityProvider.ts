@@ -6,6 +6,11 @@ export interface SignInUser {
   id: string;
   tenantId?: string;
   name: string;
+  /**
+   * The user's UPN (or email) as Teams knows it (TeamsInfo.getMember), for the identity check:
+   * the person who signs in at the provider must be this user. Absent in local mode.
+   */
+  upn?: string;
 }
 
 /** What a request asks to read: the cloud and region chosen on the request form. */
@@ -56,6 +61,14 @@ export interface IdentityProvider {
    * code is not yet approved.
    */
   completeSignIn(scope: SignInScope, signal?: AbortSignal): Promise<SignInResult>;
+  /**
+   * Optional: resolves when the sign-in `beginSignIn` started completes on its own (the provider
+   * polls in the background, honouring the server's interval), so the bot can move on without a
+   * button press. Rejects as `completeSignIn` does (expired, denied, IDENTITY_MISMATCH) or with
+   * CANCELLED when `signal` aborts. After it resolves, `completeSignIn` for the same request
+   * returns the same session once.
+   */
+  awaitSignIn?(scope: SignInScope, signal?: AbortSignal): Promise<IdentitySession>;
   /** Forgets every credential of the session and revokes it where the provider can. Never throws. */
   signOut(session: IdentitySession): Promise<void>;
 }
