@@ -66,6 +66,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
     notifier,
     destinations: backends.destinations,
     secrets,
+    serviceSource: backends.serviceSource,
     policy: {
       assignmentGroups: config.assignmentGroups,
       savedDestinations: config.destinations,
@@ -93,6 +94,9 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
   const metrics = new Metrics(() => workflow.activeTransfers);
   workflow.addListener(new TransferNotifications(reporter, messenger, log));
   workflow.addListener(metrics);
+  // Transfers cut by the end of the last process: told to their owners now, resumable where possible.
+  const interrupted = await workflow.recoverInterrupted();
+  if (interrupted) log.warn({ interrupted }, 'transfers interrupted by the last shutdown were found and ended');
   const actions = new CardActions({ workflow, reporter, messenger, localMode: config.localMode, log });
   const bot = new FileFerryBot(workflow, actions, config.localMode, log);
 

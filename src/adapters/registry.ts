@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { AppConfig, NotifierConfig, StoreConfig, TicketingConfig } from '../config';
 import { ConfigError } from '../domain/errors';
+import type { SourceRef } from '../domain/transferJobSpec';
 import type { AuditLog, AuditReader } from '../ports/auditLog';
 import type { DestinationFactory } from '../ports/destinationFactory';
 import type { HostKeyStore } from '../ports/hostKeyStore';
@@ -114,6 +115,14 @@ export function identityFor(ctx: BuildContext): IdentityProvider {
   return new LocalIdentity(() => new LocalSource(ctx.config.sourcesDir));
 }
 
+/**
+ * The sources the service may read with its own identity, for resuming a transfer after a
+ * restart: the local folder. S3 and Azure reads need the requester's sign-in, which a restart ends.
+ */
+export function serviceSourceFor(ctx: BuildContext): (source: SourceRef) => StorageSource | undefined {
+  return (source) => (source.scheme === 'file' ? new LocalSource(ctx.config.sourcesDir) : undefined);
+}
+
 /** Everything the bot's workflow is built from, for this configuration. */
 export interface Backends {
   ticketing: Ticketing;
@@ -122,6 +131,7 @@ export interface Backends {
   secrets: SecretReferences;
   identity: IdentityProvider;
   destinations: DestinationFactory;
+  serviceSource: (source: SourceRef) => StorageSource | undefined;
 }
 
 export function buildBackends(ctx: BuildContext): Backends {
@@ -133,6 +143,7 @@ export function buildBackends(ctx: BuildContext): Backends {
     secrets: buildSecrets(ctx),
     identity: identityFor(ctx),
     destinations: destinationFactory,
+    serviceSource: serviceSourceFor(ctx),
   };
 }
 

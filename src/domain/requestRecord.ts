@@ -72,7 +72,11 @@ export interface RequestRecord {
   signedInAt?: string;
   source?: { container: string; key: string; size: number; lastModified?: string; etag?: string };
   destination?: { choice: DestinationChoice; label: string; remotePath: string; overwrite: OverwritePolicy; hostKeyFingerprint?: string };
-  transfer?: { attempts: number; startedAt: string; lastBytes?: number };
+  /**
+   * The running (or last) transfer. `temporaryPath` is where it writes, stored as soon as the
+   * engine picks it, so a process that starts after a crash can resume or remove that file.
+   */
+  transfer?: { attempts: number; startedAt: string; lastBytes?: number; temporaryPath?: string };
   result?: { bytes: number; sha256: string; seconds: number; verification: VerificationLevel; finalPath: string };
   /** The transfer as data, set when it is confirmed: what a retry (or another process) runs. */
   job?: TransferJobSpec;

@@ -69,19 +69,20 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
   failuresInARow = 0;
 
   const pinned = object;
-  const temporaryPath = temporaryPathFor(finalPath);
+  const temporaryPath = request.resumeTemporaryPath ? checkRemotePath(request.resumeTemporaryPath, 'temporary path') : temporaryPathFor(finalPath);
   const algorithms = pinned.checksums?.md5 ? ['sha256', 'md5'] : ['sha256'];
   const hash = new ResumableHash(algorithms);
   const meter = new ProgressMeter(pinned.size, request.onProgress, tuning.progressIntervalMs);
   const resumedFromBytes: number[] = [];
   let session: DestinationSession | undefined;
-  let acknowledged = 0;
+  /** A file left by an earlier process counts as written as far as the server holds it. */
+  let acknowledged = request.resumeTemporaryPath ? pinned.size : 0;
   /** Where the latest write started; a resume well past it shows the last attempt made progress. */
   let lastStart = 0;
   /** The folder exists and the 'fail' policy was checked (done once, by the first attempt that connects). */
   let prepared = false;
   /** A write has started, so a later attempt resumes from what the server holds. */
-  let writeStarted = false;
+  let writeStarted = request.resumeTemporaryPath !== undefined;
   /** The rename was sent; if its reply was lost, the file may already stand under its final name. */
   let renameSent = false;
   let verified: { sha256: string; level: VerificationLevel } | undefined;

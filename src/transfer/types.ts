@@ -16,6 +16,12 @@ export interface TransferRequest {
   /** Absolute final path on the destination. Checked before any connection. */
   remotePath: string;
   overwrite: OverwritePolicy;
+  /**
+   * Continue a transfer an earlier process started (it stopped, or crashed): write into this
+   * temporary file, from the bytes the server holds, re-reading the source from the start to
+   * rebuild the hash. Without it a fresh temporary name is used.
+   */
+  resumeTemporaryPath?: string;
   /** Retries for transient faults in a row, counted afresh after real progress (see freshRetriesAfterBytes). Default 3. */
   retries?: number;
   /** Ask the server for its own SHA-256 where it can (FTP HASH/XSHA256, sha256sum over SSH). Default true. */

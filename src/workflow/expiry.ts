@@ -40,6 +40,8 @@ export async function expireStale(ctx: WorkflowContext, transfers: TransferStep)
     await ctx.serial(old.id, async () => {
       const record = await repository.get(old.id);
       if (!record || record.revision !== old.revision) return;
+      // A resumable interrupted transfer kept its partial file for Resume; nobody resumed it.
+      if (record.failure?.code === 'INTERRUPTED' && record.transfer?.temporaryPath) await transfers.removeTemporary(record);
       await endRequest(ctx, record, {
         state: 'expired',
         audit: { type: 'request.expired', actor: SYSTEM.userId },

@@ -19,7 +19,7 @@ import { SignInSessions } from './sessions';
 import { newTicketPair, notes } from './ticketWording';
 import { TransferJobs } from './transferJobs';
 import { TransferStep } from './transferStep';
-import type { TransferListener, Volatile, WorkflowContext, WorkflowDeps } from './workflowContext';
+import { SYSTEM, type TransferListener, type Volatile, type WorkflowContext, type WorkflowDeps } from './workflowContext';
 
 const BROWSING: RequestState[] = ['signed-in'];
 const act = (verb: string, states: readonly RequestState[], idempotent: boolean): GuardedAction => ({ verb, states, idempotent });
@@ -229,6 +229,32 @@ export class RequestWorkflow {
   async history(actor: Actor): Promise<Screen> {
     const mine = await this.deps.repository.listByUser(actor.userId, 10);
     return { kind: 'requestList', title: 'Your last requests', requests: mine };
+  }
+
+  /**
+   * At start-up: every request still `transferring` was cut by the end of the process that ran
+   * it. Each is ended as INTERRUPTED (resumable where possible, see TransferStep.interrupt) and
+   * its owner told. Returns how many were found.
+   */
+  async recoverInterrupted(): Promise<number> {
+    const cut = await this.deps.repository.listStale(['transferring'], new Date(this.ctx.now().getTime() + 1000));
+    let found = 0;
+    for (const old of cut) {
+      await this.gate.serial(old.id, async () => {
+        const record = await this.deps.repository.get(old.id);
+        if (!record || record.state !== 'transferring' || this.transferStep.isActive(record.id)) return;
+        found++;
+        const ending = await this.transferStep.interrupt(record, SYSTEM.userId, 'restart');
+        for (const l of this.ctx.listeners) {
+          try {
+            l.onFinished?.({ ...record }, ending);
+          } catch {
+            // Listeners log their own errors.
+          }
+        }
+      });
+    }
+    return found;
   }
 
   /** The periodic expiry sweep (see expiry.ts). */

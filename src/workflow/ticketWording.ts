@@ -33,7 +33,7 @@ export const notes = {
   transferCancelled: (name: string): string => `The transfer of ${name} was cancelled by the requester.`,
   requestCancelled: (id: string): string => `Request ${id} was cancelled by the requester before any transfer.`,
   expired: (id: string): string => `Request ${id} expired without a completed transfer.`,
-  interrupted: (name: string, foundBy: 'cancel' | 'expiry'): string =>
-    `The transfer of ${name} was interrupted and is no longer running (${foundBy === 'cancel' ? 'found on cancel' : 'found on expiry'}).`,
+  interrupted: (name: string, foundBy: 'cancel' | 'expiry' | 'restart'): string =>
+    `The transfer of ${name} was interrupted and is no longer running (found on ${foundBy}).`,
   unrecorded: (name: string, message: string): string => `The transfer of ${name} ended, but its result could not be recorded: ${message}`,
 };

@@ -14,6 +14,8 @@ import { withHeldSecrets } from './heldSecrets';
 export interface JobHoldings {
   source: StorageSource;
   secrets?: ReadonlyMap<SecretRef, string>;
+  /** Continue into the temporary file an earlier process left (resume after a restart). */
+  resumeTemporaryPath?: string;
 }
 
 export type JobOutcome = { ok: true; result: TransferResult } | { ok: false; error: FerryError };
@@ -92,6 +94,7 @@ export class TransferJobs {
       destination,
       remotePath: spec.remotePath,
       overwrite: spec.overwrite,
+      ...(holdings.resumeTemporaryPath ? { resumeTemporaryPath: holdings.resumeTemporaryPath } : {}),
       signal,
       onProgress: hooks.onProgress,
       onEvent: hooks.onEvent,

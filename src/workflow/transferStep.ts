@@ -2,7 +2,8 @@ import type { FerryError } from '../domain/errors';
 import { fileNameOf, type Actor, type RequestRecord } from '../domain/requestRecord';
 import { canMove, moveTo } from '../domain/requestStates';
 import { TYPED_PASSWORD } from '../domain/secretRef';
-import { pinObject, type TransferJobSpec } from '../domain/transferJobSpec';
+import { pinObject, unpinObject, type TransferJobSpec } from '../domain/transferJobSpec';
+import type { Destination } from '../ports/destination';
 import { WorkflowError } from '../domain/workflowError';
 import type { TransferResult } from '../transfer/types';
 import { needsTypedSecret } from './heldSecrets';
@@ -54,8 +55,9 @@ export class TransferStep {
     return this.start(record, actor, job, holdings);
   }
 
+  /** Retry after a failure in this process, or Resume after a restart (see `interrupt`). */
   async retry(record: RequestRecord, actor: Actor, cardActivityId?: string): Promise<Screen> {
-    const holdings = this.ctx.vault.get(record.id)?.holdings;
+    const holdings = this.ctx.vault.get(record.id)?.holdings ?? this.resumeHoldings(record);
     if (!holdings || !record.job || !record.failure?.retryable) throw new WorkflowError('SESSION_ENDED', `The retry window of ${record.id} has passed.`);
     if (cardActivityId) record.cardActivityId = cardActivityId;
     record.failure = undefined;
@@ -84,30 +86,89 @@ export class TransferStep {
   }
 
   /**
-   * Ends a request left `transferring` with no job in this process (the process restarted while it
-   * ran, with a persistent repository): marks it failed with INTERRUPTED and says what to check.
-   * Never retryable: the reader (and any typed password) lived in the memory of the process that is gone.
+   * Ends a request left `transferring` with no job in this process (FileFerry restarted while it
+   * ran): marks it failed with INTERRUPTED and says what to check. It can be resumed (Resume
+   * continues into the temporary file from the bytes the server holds) when the job needs nothing
+   * the dead process held: a saved destination (secrets by reference, not typed) and a source the
+   * service may read itself (not a sign-in that died with the process), and the user did not ask to
+   * cancel. Otherwise its temporary file is removed where the spec allows, or named on the card.
    */
-  async interrupt(record: RequestRecord, actorId: string, detectedBy: 'cancel' | 'expiry'): Promise<TransferEnding> {
+  async interrupt(record: RequestRecord, actorId: string, detectedBy: 'cancel' | 'expiry' | 'restart'): Promise<TransferEnding> {
     const name = fileNameOf(record.source?.key);
     const where = record.destination?.label ?? 'the destination';
-    const spec = record.job?.destination;
-    const typed = !!spec && spec.protocol !== 'local' && needsTypedSecret([spec.passwordRef]);
+    const job = record.job;
+    const typed = !!job && job.destination.protocol !== 'local' && needsTypedSecret([job.destination.passwordRef]);
+    const resumable = detectedBy !== 'cancel' && !typed && !!this.resumeHoldings(record, true);
+    const temporary = record.transfer?.temporaryPath;
+    const leftover = resumable ? 'kept' : temporary && job && !typed ? await this.removeTemporary(record) : temporary ? 'left' : 'none';
     const failure = {
       code: 'INTERRUPTED' as const,
       message: `The transfer of ${name} (request ${record.id}) is no longer running: it was interrupted, most likely by a restart of FileFerry.`,
-      hint: `Check whether ${name} arrived on ${where}; if it did not, type "transfer" to start a new request.${typed ? ' The password typed on the card was held only by the FileFerry process that stopped, so this transfer cannot be resumed.' : ''}`,
-      retryable: false,
+      hint: resumable
+        ? `Press Resume to continue from the bytes ${where} already holds, or type "transfer" to start a new request.`
+        : `Check whether ${name} arrived on ${where}; if it did not, type "transfer" to start a new request.` +
+          (typed ? ' The password typed on the card was held only by the FileFerry process that stopped, so this transfer cannot be resumed.' : '') +
+          (leftover === 'left' ? ` A partial file may remain there as ${temporary}; it is never the final name and can be deleted.` : ''),
+      retryable: resumable,
     };
     record.failure = failure;
     await endRequest(this.ctx, record, {
       state: 'failed',
-      audit: { type: 'transfer.interrupted', actor: actorId, details: { code: failure.code, detectedBy } },
-      tickets: { how: 'fail', note: notes.interrupted(name, detectedBy) },
+      audit: { type: 'transfer.interrupted', actor: actorId, details: { code: failure.code, detectedBy, resumable, temporaryFile: leftover } },
+      tickets: { how: resumable ? 'note' : 'fail', note: notes.interrupted(name, detectedBy) },
       notify: { title: `Transfer interrupted: ${name}`, text: failure.message, requestId: record.id, facts: { code: failure.code } },
       reason: 'transfer interrupted',
+      keepForRetry: resumable,
     });
-    return { kind: 'failed', code: failure.code, reason: failure.message, hint: failure.hint, canRetry: false, cancelled: false, recorded: true };
+    return { kind: 'failed', code: failure.code, reason: failure.message, hint: failure.hint, canRetry: resumable, cancelled: false, recorded: true };
+  }
+
+  /**
+   * Removes the temporary file a dead process left, best effort and bounded in time; reports what
+   * happened for the audit log. Only for jobs whose secrets are references (this process can connect).
+   */
+  async removeTemporary(record: RequestRecord): Promise<'removed' | 'left'> {
+    const { job, transfer } = record;
+    if (!job || !transfer?.temporaryPath) return 'left';
+    let session: Awaited<ReturnType<Destination['connect']>> | undefined;
+    try {
+      const timeout = AbortSignal.timeout(15_000);
+      session = await this.ctx.deps.destinations.open(job.destination, { secrets: this.ctx.deps.secrets }).connect(timeout);
+      await session.remove(transfer.temporaryPath, timeout);
+      return 'removed';
+    } catch (e) {
+      this.ctx.log.warn({ requestId: record.id, error: (e as Error)?.message ?? String(e) }, 'could not remove the temporary file an interrupted transfer left');
+      return 'left';
+    } finally {
+      await session?.close();
+    }
+  }
+
+  /** What a Resume after a restart holds: a reader the service may use itself, into the file left behind. */
+  private resumeHoldings(record: RequestRecord, evenIfNotRetryable = false): JobHoldings | undefined {
+    const { job } = record;
+    if (!job || (!evenIfNotRetryable && record.failure?.code !== 'INTERRUPTED')) return undefined;
+    const source = this.ctx.deps.serviceSource?.(job.source);
+    if (!source) return undefined;
+    const object = unpinObject(job.source.object);
+    return {
+      source: singleObjectSource(source, job.source.container, object),
+      ...(record.transfer?.temporaryPath ? { resumeTemporaryPath: record.transfer.temporaryPath } : {}),
+    };
+  }
+
+  /** Stores where the engine writes, as soon as it picks the name, so a later process can find the file. */
+  private rememberTemporary(requestId: string, temporaryPath: string): void {
+    const { ctx } = this;
+    void ctx
+      .serial(requestId, async () => {
+        const record = await ctx.deps.repository.get(requestId);
+        if (!record || record.state !== 'transferring' || !record.transfer) return;
+        record.transfer = { ...record.transfer, temporaryPath };
+        // Not a step of the request: the revision (and so the idempotency memo) stays as it is.
+        await ctx.deps.repository.put(record);
+      })
+      .catch((e: unknown) => ctx.log.error({ requestId, error: (e as Error)?.message ?? String(e) }, 'could not store the temporary path'));
   }
 
   private async start(record: RequestRecord, actor: Actor, job: TransferJobSpec, holdings: JobHoldings): Promise<Screen> {
@@ -129,6 +190,7 @@ export class TransferStep {
     const done = ctx.jobs.start(job, holdings, {
       onProgress: (p) => ctx.listeners.forEach((l) => safely(() => l.onProgress?.(snapshot, p))),
       onEvent: (event) => {
+        if (event.type === 'started') this.rememberTemporary(record.id, event.temporaryPath);
         if (event.type === 'attempt-failed' || event.type === 'resumed' || event.type === 'verified') {
           const { type, ...details } = event;
           void ctx.audit.record({ type: `transfer.${type}`, requestId: record.id, actor: 'system', details: details as Record<string, string | number> });

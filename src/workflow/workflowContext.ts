@@ -7,6 +7,8 @@ import type { IdentityProvider, SignInChallenge } from '../ports/identityProvide
 import type { Notifier } from '../ports/notifier';
 import type { RequestRepository } from '../ports/requestRepository';
 import type { SecretStore } from '../ports/secretStore';
+import type { StorageSource } from '../ports/storageSource';
+import type { SourceRef } from '../domain/transferJobSpec';
 import type { Ticketing } from '../ports/ticketing';
 import type { WorkflowLog } from '../ports/workflowLog';
 import type { TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
@@ -30,6 +32,12 @@ export interface WorkflowDeps {
   secrets: SecretStore;
   policy: WorkflowPolicy;
   log: WorkflowLog;
+  /**
+   * A reader the service itself may use for a job's source (the local folder), or undefined
+   * when reads need the requester's own sign-in (S3, Azure). Lets a transfer interrupted by a
+   * restart be resumed; without it such transfers can only be started again.
+   */
+  serviceSource?: (source: SourceRef) => StorageSource | undefined;
   /** The transfer engine; injectable for tests. */
   runTransfer?: (request: TransferRequest) => Promise<TransferResult>;
   tuning?: Partial<TransferTuning>;

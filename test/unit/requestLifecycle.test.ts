@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonlAudit } from '../../src/adapters/audit/jsonlAudit';
 import { buildSecrets, destinationFactory } from '../../src/adapters/registry';
@@ -72,7 +72,7 @@ describe('RequestWorkflow: the ends of a request', () => {
     await dir?.remove();
   });
 
-  function build(options: { repository?: MemoryRequestRepository; policy?: Partial<WorkflowPolicy> } = {}) {
+  function build(options: { repository?: MemoryRequestRepository; policy?: Partial<WorkflowPolicy>; realEngine?: boolean } = {}) {
     const repository = options.repository ?? new MemoryRequestRepository();
     const engine = scriptedEngine();
     const finished: { record: RequestRecord; screen: Screen }[] = [];
@@ -95,7 +95,8 @@ describe('RequestWorkflow: the ends of a request', () => {
         ...options.policy,
       },
       log,
-      runTransfer: engine.run,
+      runTransfer: options.realEngine ? undefined : engine.run,
+      serviceSource: (ref) => (ref.scheme === 'file' ? new LocalSource(join(dir.path, 'sources')) : undefined),
     });
     workflow.addListener({ onFinished: (record, ending) => void finished.push({ record, screen: endingScreen(record, ending) }) });
     built.push(workflow);
@@ -278,5 +279,38 @@ describe('RequestWorkflow: the ends of a request', () => {
     await assert.rejects(workflow.cancel(alice, id), (e: unknown) => e instanceof WorkflowError && e.code === 'CARD_INACTIVE');
     await assert.rejects(workflow.confirmTransfer(alice, id), (e: unknown) => e instanceof WorkflowError && e.code === 'CARD_INACTIVE');
     assert.equal((await repository.get(id))!.state, 'completed');
+  });
+
+  it('after a restart, a transfer cut mid-way is found at start, and Resume continues into its temporary file', async () => {
+    const repository = new MemoryRequestRepository();
+    const before = build({ repository });
+    const id = await toConfirm(before.workflow);
+    await before.workflow.confirmTransfer(alice, id);
+    const run = await until('the transfer to start', () => before.engine.runs[0]);
+    // The dying process had written part of the file under its temporary name, and stored that name.
+    const temporary = '/.q1-sales.csv.dead01.fileferry-part';
+    const sample = await readFile(join(dir.path, 'sources', 'sample-bucket', 'reports', 'q1-sales.csv'));
+    await writeFile(join(dir.path, 'outbox', temporary), sample.subarray(0, 10));
+    const stored = (await repository.get(id))!;
+    stored.transfer = { ...stored.transfer!, temporaryPath: temporary };
+    await repository.put(stored);
+
+    const after = build({ repository, realEngine: true });
+    assert.equal(await after.workflow.recoverInterrupted(), 1);
+    const told = after.finished.find((f) => f.record.id === id)!;
+    assert.ok(told.screen.kind === 'failed' && told.screen.code === 'INTERRUPTED' && told.screen.canRetry, 'the owner is told, with Resume');
+    assert.match(told.screen.kind === 'failed' ? told.screen.hint : '', /Resume/);
+    const resumed = await after.workflow.retry(alice, id);
+    assert.equal(resumed.screen.kind, 'progress');
+    await until('the resumed transfer to complete', () => after.finished.find((f) => f.record.id === id && f.screen.kind === 'completed'));
+    assert.deepEqual(await readFile(join(dir.path, 'outbox', 'q1-sales.csv')), sample);
+    assert.ok(!(await readdir(join(dir.path, 'outbox'))).some((n) => n.endsWith('.fileferry-part')), 'no temporary file is left');
+    const done = (await repository.get(id))!;
+    assert.equal(done.state, 'completed');
+    const audit = await new JsonlAudit(join(dir.path, 'audit.jsonl')).readAll();
+    assert.ok(audit.some((r) => r.requestId === id && r.type === 'transfer.resumed' && r.details?.fromByte === 10), 'it continued from the 10 bytes the outbox held');
+    assert.ok(audit.some((r) => r.requestId === id && r.type === 'transfer.interrupted' && r.details?.resumable === true && r.details?.temporaryFile === 'kept'));
+    run.reject(cancelled());
+    await rm(join(dir.path, 'outbox', 'q1-sales.csv'));
   });
 });
