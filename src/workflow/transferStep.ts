@@ -105,7 +105,7 @@ export class TransferStep {
       code: 'INTERRUPTED' as const,
       message: `The transfer of ${name} (request ${record.id}) is no longer running: it was interrupted, most likely by a restart of FileFerry.`,
       hint: resumable
-        ? `Press Resume to continue from the bytes ${where} already holds, or type "transfer" to start a new request.`
+        ? `Press Retry to resume: it continues from the bytes ${where} already holds. Or type "transfer" to start a new request.`
         : `Check whether ${name} arrived on ${where}; if it did not, type "transfer" to start a new request.` +
           (typed ? ' The password typed on the card was held only by the FileFerry process that stopped, so this transfer cannot be resumed.' : '') +
           (leftover === 'left' ? ` A partial file may remain there as ${temporary}; it is never the final name and can be deleted.` : ''),

@@ -299,7 +299,7 @@ describe('RequestWorkflow: the ends of a request', () => {
     assert.equal(await after.workflow.recoverInterrupted(), 1);
     const told = after.finished.find((f) => f.record.id === id)!;
     assert.ok(told.screen.kind === 'failed' && told.screen.code === 'INTERRUPTED' && told.screen.canRetry, 'the owner is told, with Resume');
-    assert.match(told.screen.kind === 'failed' ? told.screen.hint : '', /Resume/);
+    assert.match(told.screen.kind === 'failed' ? told.screen.hint : '', /Press Retry to resume/);
     const resumed = await after.workflow.retry(alice, id);
     assert.equal(resumed.screen.kind, 'progress');
     await until('the resumed transfer to complete', () => after.finished.find((f) => f.record.id === id && f.screen.kind === 'completed'));
