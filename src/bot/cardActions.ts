@@ -7,6 +7,7 @@ import type { Actor } from '../domain/requestRecord';
 import type { ActionOutcome, Screen } from '../workflow/screens';
 import { INACTIVE_MESSAGE, isWorkflowError } from '../domain/workflowError';
 import { actorOf } from './actor';
+import { withUpn } from './memberLookup';
 import type { ProactiveMessenger } from './proactive';
 import type { ProgressReporter } from './progressReporter';
 import { cardFor, inactiveCard, type RenderedCard } from './screenCards';
@@ -64,8 +65,10 @@ export class CardActions {
   async handle(context: TurnContext, action: CardAction): Promise<HandledAction> {
     const { workflow, log } = this.deps;
     const activity = context.activity;
-    const actor = actorOf(activity, this.deps.localMode);
-    if (!actor) return { card: inactiveCard(INACTIVE_MESSAGE), replaces: false };
+    const known = actorOf(activity, this.deps.localMode);
+    if (!known) return { card: inactiveCard(INACTIVE_MESSAGE), replaces: false };
+    // The UPN is looked up once per request, when the sign-in it is checked against begins.
+    const actor = action.verb === 'request.submit' ? await withUpn(context, known, log) : known;
     const requestId = typeof action.data.requestId === 'string' ? action.data.requestId : '';
     if (requestId) setLogRequestId(requestId);
     const conversation = TurnContext.getConversationReference(activity) as Record<string, unknown>;

@@ -3,7 +3,7 @@ import { errorFields, type Logger, withLogContext } from '../log';
 import type { TransferProgress } from '../transfer/types';
 import { fileNameOf, type RequestRecord } from '../domain/requestRecord';
 import type { TransferEnding } from '../workflow/requestEnding';
-import { endingScreen } from '../workflow/screens';
+import { endingScreen, type Screen } from '../workflow/screens';
 import type { TransferListener } from '../workflow/workflowContext';
 import type { ProactiveMessenger } from './proactive';
 import type { CardTarget, ProgressReporter } from './progressReporter';
@@ -45,6 +45,13 @@ export class TransferNotifications implements TransferListener {
       if (!target) return;
       const card = cardFor({ kind: 'progress', requestId: record.id, fileName: fileNameOf(record.source?.key), progress });
       this.reporter.progress(target, card.attachment);
+    });
+  }
+
+  /** A screen no click asked for (a sign-in that finished in the background): posted in the chat. */
+  onScreen(record: RequestRecord, screen: Screen): void {
+    this.messenger.send(reference(record), { attachments: [cardFor(screen).attachment] }).catch((e: unknown) => {
+      this.log.error({ requestId: record.id, ...errorFields(e) }, 'could not post the next card');
     });
   }
 

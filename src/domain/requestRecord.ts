@@ -30,6 +30,8 @@ export interface Actor {
   userId: string;
   tenantId?: string;
   name: string;
+  /** The UPN (or email) Teams reports for the user; the sign-in's identity check compares it. */
+  upn?: string;
 }
 
 export interface RequestFormValues {

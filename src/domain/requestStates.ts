@@ -8,7 +8,8 @@ import { WorkflowError } from './workflowError';
  */
 export const TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>> = {
   draft: ['ticketed', 'cancelled', 'expired'],
-  ticketed: ['signed-in', 'cancelled', 'expired'],
+  // failed: the sign-in was refused, expired, or made by someone else (no retry: a new request is needed).
+  ticketed: ['signed-in', 'failed', 'cancelled', 'expired'],
   'signed-in': ['source-chosen', 'cancelled', 'expired'],
   'source-chosen': ['destination-set', 'cancelled', 'expired'],
   'destination-set': ['transferring', 'cancelled', 'expired'],

@@ -1,7 +1,9 @@
 import type { Actor, RequestRecord } from '../domain/requestRecord';
 import { moveTo } from '../domain/requestStates';
 import { WorkflowError } from '../domain/workflowError';
-import type { SignInScope } from '../ports/identityProvider';
+import { isFerryError } from '../domain/errors';
+import type { IdentitySession, SignInScope } from '../ports/identityProvider';
+import { endRequest } from './requestEnding';
 import { cardString } from './actionGuard';
 import { applyFilter, listContainers, openFolder, turnPage } from './browsing';
 import type { DestinationStep } from './destinationStep';
@@ -23,18 +25,56 @@ export class BrowsingStep {
   async continueSignIn(record: RequestRecord, actor: Actor): Promise<ActionOutcome> {
     const { ctx } = this;
     if (record.signedInAt) throw new WorkflowError('SESSION_ENDED', `Request ${record.id} has signed in before.`);
-    const result = await ctx.deps.identity.completeSignIn(scopeOf(record));
+    let result: Awaited<ReturnType<typeof ctx.deps.identity.completeSignIn>>;
+    try {
+      result = await ctx.deps.identity.completeSignIn(scopeOf(record));
+    } catch (e) {
+      return { screen: await this.signInFailed(record, e) };
+    }
     if (result.status === 'pending') {
       const challenge = ctx.vault.get(record.id)?.challenge;
       if (!challenge) throw new WorkflowError('SESSION_ENDED', `The sign-in of ${record.id} has timed out.`);
       return { screen: { kind: 'signIn', requestId: record.id, challenge, note: 'The sign-in is not finished yet: complete it in the browser, then press the button again.' } };
     }
-    const session = ctx.sessions.open(record.id, result.session);
+    return this.signedIn(record, actor, result.session);
+  }
+
+  /**
+   * The provider finished the sign-in by itself (its background poll): the same step as the
+   * button, for whoever started the request. Undefined when the request moved on meanwhile (the
+   * button got there first, or it was cancelled).
+   */
+  async signedInInBackground(record: RequestRecord, outcome: { session: IdentitySession } | { error: unknown }): Promise<Screen | undefined> {
+    if (record.state !== 'ticketed' || record.signedInAt) return undefined;
+    if ('error' in outcome) return this.signInFailed(record, outcome.error);
+    return (await this.signedIn(record, record.owner, outcome.session)).screen;
+  }
+
+  /**
+   * A sign-in the provider refused, that expired, or that someone other than the requester made:
+   * the request ends as failed (it can never sign in again; a new request is needed), audited.
+   */
+  private async signInFailed(record: RequestRecord, e: unknown): Promise<Screen> {
+    if (!isFerryError(e) || (e.retryable && e.code !== 'TIMEOUT')) throw e;
+    const mismatch = e.code === 'IDENTITY_MISMATCH';
+    record.failure = { code: e.code, message: e.message, hint: e.hint || 'Type "transfer" to start a new request.', retryable: false };
+    await endRequest(this.ctx, record, {
+      state: 'failed',
+      audit: { type: mismatch ? 'signin.identity-mismatch' : 'signin.failed', actor: record.owner.userId, details: { provider: this.ctx.deps.identity.name, code: e.code } },
+      tickets: { how: 'fail', note: `The sign-in for request ${record.id} did not complete (${e.code}): ${e.message}` },
+      reason: mismatch ? 'identity mismatch' : 'sign-in failed',
+    });
+    return { kind: 'failed', requestId: record.id, fileName: '', code: e.code, reason: e.message, hint: record.failure.hint, canRetry: false };
+  }
+
+  private async signedIn(record: RequestRecord, actor: Actor, identity: IdentitySession): Promise<ActionOutcome> {
+    const { ctx } = this;
+    const session = ctx.sessions.open(record.id, identity);
     ctx.vault.patch(record.id, { challenge: undefined });
     moveTo(record, 'signed-in');
     record.signedInAt = ctx.now().toISOString();
     await ctx.save(record);
-    await ctx.audit.record({ type: 'signin.completed', requestId: record.id, actor: actor.userId, details: { provider: ctx.deps.identity.name, principal: result.session.principal } });
+    await ctx.audit.record({ type: 'signin.completed', requestId: record.id, actor: actor.userId, details: { provider: ctx.deps.identity.name, principal: identity.principal } });
     const form = record.form!;
     const buckets = await listContainers(session, record.id, form.cloud, form.region);
     if (!form.container) return { screen: buckets };
@@ -92,7 +132,7 @@ export class BrowsingStep {
 export function scopeOf(record: RequestRecord): SignInScope {
   return {
     requestId: record.id,
-    user: { id: record.owner.userId, tenantId: record.owner.tenantId, name: record.owner.name },
+    user: { id: record.owner.userId, tenantId: record.owner.tenantId, name: record.owner.name, ...(record.owner.upn ? { upn: record.owner.upn } : {}) },
     cloud: record.form!.cloud,
     region: record.form!.region,
   };

@@ -108,12 +108,14 @@ export class RequestWorkflow {
       if (!checked.ok) return { screen: this.requestForm(record, checked.values, checked.errors) };
       const form = checked.values;
       record.form = form;
+      if (actor.upn) record.owner.upn = actor.upn;
       record.tickets = await this.deps.ticketing.createPair(newTicketPair(record, actor, form));
       moveTo(record, 'ticketed');
       const challenge = await this.deps.identity.beginSignIn(scopeOf(record));
       record.signInProvider = this.deps.identity.name;
       this.ctx.vault.patch(record.id, { challenge });
       await this.ctx.save(record);
+      this.watchSignIn(record);
       await this.ctx.audit.record({
         type: 'request.submitted',
         requestId: record.id,
@@ -229,6 +231,41 @@ export class RequestWorkflow {
   async history(actor: Actor): Promise<Screen> {
     const mine = await this.deps.repository.listByUser(actor.userId, 10);
     return { kind: 'requestList', title: 'Your last requests', requests: mine };
+  }
+
+  /**
+   * Device-code providers poll in the background: when the person approves (or refuses, or the
+   * code expires) the request moves on by itself and the listeners get the next screen, so the
+   * user never has to press "I have signed in". The button stays as a fallback.
+   */
+  private watchSignIn(record: RequestRecord): void {
+    const { identity } = this.deps;
+    if (!identity.awaitSignIn) return;
+    const id = record.id;
+    const signal = this.ctx.sessions.watch(id);
+    void identity
+      .awaitSignIn(scopeOf(record), signal)
+      .then(
+        (session) => ({ session }),
+        (error: unknown) => ({ error }),
+      )
+      .then((outcome) =>
+        this.gate.serial(id, async () => {
+          this.ctx.sessions.unwatch(id, signal);
+          if (signal.aborted) return;
+          const current = await this.deps.repository.get(id);
+          const screen = current && (await this.browsingStep.signedInInBackground(current, outcome));
+          if (!current || !screen) return;
+          for (const l of this.ctx.listeners) {
+            try {
+              l.onScreen?.({ ...current }, screen);
+            } catch {
+              // Listeners log their own errors.
+            }
+          }
+        }),
+      )
+      .catch((e: unknown) => this.ctx.log.error({ requestId: id, error: (e as Error)?.message ?? String(e) }, 'the background sign-in could not be handled'));
   }
 
   /**

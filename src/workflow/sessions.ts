@@ -37,6 +37,8 @@ export const objectKey = (container: string, key: string): string => `${containe
 export class SignInSessions {
   private readonly live = new Map<string, SignInSession>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Sign-ins the provider is still polling for (device code), by request: aborted when the request ends. */
+  private readonly pending = new Map<string, AbortController>();
 
   constructor(
     private readonly identity: IdentityProvider,
@@ -70,10 +72,25 @@ export class SignInSessions {
     this.timers.set(requestId, timer);
   }
 
-  /** Signs out and forgets the session. Never throws. */
+  /** A signal for the provider's background poll of this request's sign-in; `end` aborts it. */
+  watch(requestId: string): AbortSignal {
+    this.pending.get(requestId)?.abort();
+    const controller = new AbortController();
+    this.pending.set(requestId, controller);
+    return controller.signal;
+  }
+
+  /** The background poll has ended (success or failure): nothing left to abort. */
+  unwatch(requestId: string, signal: AbortSignal): void {
+    if (this.pending.get(requestId)?.signal === signal) this.pending.delete(requestId);
+  }
+
+  /** Signs out and forgets the session, and stops a sign-in still being polled. Never throws. */
   async end(requestId: string, reason: string): Promise<boolean> {
     clearTimeout(this.timers.get(requestId));
     this.timers.delete(requestId);
+    this.pending.get(requestId)?.abort();
+    this.pending.delete(requestId);
     const s = this.live.get(requestId);
     if (!s) return false;
     this.live.delete(requestId);
@@ -91,6 +108,6 @@ export class SignInSessions {
   }
 
   async endAll(reason: string): Promise<void> {
-    await Promise.all([...this.live.keys()].map((id) => this.end(id, reason)));
+    await Promise.all([...new Set([...this.live.keys(), ...this.pending.keys()])].map((id) => this.end(id, reason)));
   }
 }

@@ -16,6 +16,7 @@ import type { AuditTrail } from './auditTrail';
 import type { DestinationChoices } from './destinationChoices';
 import type { DestinationFormValues, ValidDestination } from './destinationValidation';
 import type { TransferEnding } from './requestEnding';
+import type { Screen } from './screens';
 import type { SecretVault } from './secretVault';
 import type { SignInSessions } from './sessions';
 import type { JobHoldings, TransferJobs } from './transferJobs';
@@ -65,6 +66,8 @@ export interface TransferListener {
   onProgress?(record: RequestRecord, progress: TransferProgress): void;
   /** The transfer ended and its end is recorded (or recording it failed: `ending.recorded` false). */
   onFinished?(record: RequestRecord, ending: TransferEnding): void;
+  /** Something to show that no click asked for (a sign-in finished in the background). */
+  onScreen?(record: RequestRecord, screen: Screen): void;
 }
 
 /** Per-request memory-only state (see SecretVault). */

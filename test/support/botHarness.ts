@@ -86,11 +86,15 @@ export class BotHarness {
   }
 
   /** A Teams user in their own 1:1 chat with the bot. */
-  user(name = 'Alice Example', options: { aadObjectId?: string; tenantId?: string; conversationId?: string } = {}): ChatUser {
+  /** `upn`: what Teams' member lookup answers for this user (default: none, as the Emulator). */
+  user(name = 'Alice Example', options: { aadObjectId?: string; tenantId?: string; conversationId?: string; upn?: string } = {}): ChatUser {
+    const id = `29:${randomUUID()}`;
+    const aadObjectId = options.aadObjectId ?? randomUUID();
+    if (options.upn) this.connector.members.set(id, { id, name, aadObjectId, userPrincipalName: options.upn, email: options.upn });
     return new ChatUser(this, {
-      id: `29:${randomUUID()}`,
+      id,
       name,
-      aadObjectId: options.aadObjectId ?? randomUUID(),
+      aadObjectId,
       tenantId: options.tenantId ?? 'tenant-0001',
       conversationId: options.conversationId ?? `a:${randomUUID()}`,
     });

@@ -49,6 +49,8 @@ export class FakeConnector {
   private seq = 0;
   private server!: Server;
   url = '';
+  /** Teams members by channel user ID (29:…), as TeamsInfo.getMember returns them. */
+  readonly members = new Map<string, { id: string; name: string; aadObjectId?: string; userPrincipalName?: string; email?: string }>();
 
   static async start(): Promise<FakeConnector> {
     const c = new FakeConnector();
@@ -75,6 +77,12 @@ export class FakeConnector {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://x');
+    // TeamsInfo.getMember: GET /v3/conversations/{id}/members/{userId}, answered for members a test registered.
+    const member = /^\/v3\/conversations\/[^/]+\/members\/([^/]+)$/.exec(url.pathname);
+    if (member && req.method === 'GET') {
+      const found = this.members.get(decodeURIComponent(member[1]!));
+      return found ? send(res, 200, found) : send(res, 404, { error: { code: 'MemberNotFound', message: 'no such member' } });
+    }
     const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(url.pathname);
     const method = req.method as 'POST' | 'PUT';
     if (!m || (method !== 'POST' && method !== 'PUT') || (method === 'PUT' && !m[2])) {
