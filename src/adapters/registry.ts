@@ -15,6 +15,7 @@ import type { WorkflowLog } from '../ports/workflowLog';
 import { JsonlAudit } from './audit/jsonlAudit';
 import { destinationFactory } from './destination/destinationFactory';
 import { LocalIdentity } from './identity/localIdentity';
+import { PerCloudIdentity } from './identity/perCloudIdentity';
 import { LogNotifier } from './notifier/logNotifier';
 import { EnvSecrets } from './secrets/envSecrets';
 import { FileSecrets } from './secrets/fileSecrets';
@@ -110,9 +111,13 @@ function lazySecrets(scheme: string, load: () => SchemeSecretStore): SchemeSecre
   return { scheme, check: (ref) => get().check(ref), resolve: (ref, signal) => get().resolve(ref, signal) };
 }
 
-/** Sign-in, per cloud: local for every cloud until IAM Identity Center and Entra ID arrive. */
+/**
+ * Sign-in, per cloud: IAM Identity Center for AWS and Entra ID for Azure where configured; the
+ * local sign-in (over the local folder source) for any cloud that is not.
+ */
 export function identityFor(ctx: BuildContext): IdentityProvider {
-  return new LocalIdentity(() => new LocalSource(ctx.config.sourcesDir));
+  const local = new LocalIdentity(() => new LocalSource(ctx.config.sourcesDir));
+  return new PerCloudIdentity({}, local);
 }
 
 /**

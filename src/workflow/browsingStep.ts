@@ -60,7 +60,7 @@ export class BrowsingStep {
     record.failure = { code: e.code, message: e.message, hint: e.hint || 'Type "transfer" to start a new request.', retryable: false };
     await endRequest(this.ctx, record, {
       state: 'failed',
-      audit: { type: mismatch ? 'signin.identity-mismatch' : 'signin.failed', actor: record.owner.userId, details: { provider: this.ctx.deps.identity.name, code: e.code } },
+      audit: { type: mismatch ? 'signin.identity-mismatch' : 'signin.failed', actor: record.owner.userId, details: { provider: record.signInProvider ?? this.ctx.deps.identity.name, code: e.code } },
       tickets: { how: 'fail', note: `The sign-in for request ${record.id} did not complete (${e.code}): ${e.message}` },
       reason: mismatch ? 'identity mismatch' : 'sign-in failed',
     });
@@ -74,7 +74,7 @@ export class BrowsingStep {
     moveTo(record, 'signed-in');
     record.signedInAt = ctx.now().toISOString();
     await ctx.save(record);
-    await ctx.audit.record({ type: 'signin.completed', requestId: record.id, actor: actor.userId, details: { provider: ctx.deps.identity.name, principal: identity.principal } });
+    await ctx.audit.record({ type: 'signin.completed', requestId: record.id, actor: actor.userId, details: { provider: record.signInProvider ?? ctx.deps.identity.name, principal: identity.principal } });
     const form = record.form!;
     const buckets = await listContainers(session, record.id, form.cloud, form.region);
     if (!form.container) return { screen: buckets };

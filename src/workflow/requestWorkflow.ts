@@ -112,7 +112,7 @@ export class RequestWorkflow {
       record.tickets = await this.deps.ticketing.createPair(newTicketPair(record, actor, form));
       moveTo(record, 'ticketed');
       const challenge = await this.deps.identity.beginSignIn(scopeOf(record));
-      record.signInProvider = this.deps.identity.name;
+      record.signInProvider = challenge.provider;
       this.ctx.vault.patch(record.id, { challenge });
       await this.ctx.save(record);
       this.watchSignIn(record);
