@@ -38,6 +38,8 @@ export interface AppConfig {
   allowAdHoc: boolean;
   allowPlainFtp: boolean;
   autoLogoutSeconds: number;
+  /** A sign-in session unused this long ends (FILEFERRY_BROWSE_IDLE_SECONDS). */
+  browseIdleSeconds: number;
   logLevel: string;
 }
 
@@ -165,6 +167,7 @@ const envSchema = z.object({
   FILEFERRY_ALLOW_ADHOC: bool('FILEFERRY_ALLOW_ADHOC', true),
   FILEFERRY_ALLOW_PLAIN_FTP: bool('FILEFERRY_ALLOW_PLAIN_FTP', false),
   FILEFERRY_AUTO_LOGOUT_SECONDS: intIn(1, 3600, 10),
+  FILEFERRY_BROWSE_IDLE_SECONDS: intIn(10, 3600, 300),
   LOG_LEVEL: z.string().optional().transform((v) => v?.trim() || 'info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
 });
 
@@ -210,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     allowAdHoc: e.FILEFERRY_ALLOW_ADHOC,
     allowPlainFtp: e.FILEFERRY_ALLOW_PLAIN_FTP,
     autoLogoutSeconds: e.FILEFERRY_AUTO_LOGOUT_SECONDS,
+    browseIdleSeconds: e.FILEFERRY_BROWSE_IDLE_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }

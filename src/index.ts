@@ -73,6 +73,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
       allowAdHoc: config.allowAdHoc,
       allowPlainFtp: config.allowPlainFtp,
       autoLogoutSeconds: config.autoLogoutSeconds,
+      browseIdleSeconds: config.browseIdleSeconds,
     },
     log,
     runTransfer: overrides.runTransfer,

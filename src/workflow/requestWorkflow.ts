@@ -48,7 +48,7 @@ export class RequestWorkflow {
       deps,
       log,
       choices: new DestinationChoices(deps.policy.savedDestinations),
-      sessions: new SignInSessions(deps.identity, log),
+      sessions: new SignInSessions(deps.identity, log, deps.policy.browseIdleSeconds ?? 300),
       vault: new SecretVault<Volatile>(Math.max(retryMinutes, deps.policy.requestTtlMinutes ?? 60) * 60_000),
       jobs: new TransferJobs({ run: deps.runTransfer ?? runTransfer, destinations: deps.destinations, secrets: deps.secrets, tuning: deps.tuning }),
       audit,

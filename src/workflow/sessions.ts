@@ -40,9 +40,13 @@ export class SignInSessions {
   /** Sign-ins the provider is still polling for (device code), by request: aborted when the request ends. */
   private readonly pending = new Map<string, AbortController>();
 
+  /** Browse-window timers: a session nobody uses for `idleSeconds` ends by itself. */
+  private readonly idle = new Map<string, NodeJS.Timeout>();
+
   constructor(
     private readonly identity: IdentityProvider,
     private readonly log: WorkflowLog,
+    private readonly idleSeconds = 300,
   ) {}
 
   /** Opens the request's session; refuses while one is already live (the caller checks `signedInAt`). */
@@ -50,6 +54,7 @@ export class SignInSessions {
     if (this.live.has(requestId)) throw new WorkflowError('SESSION_ENDED', `Request ${requestId} has already signed in once.`);
     const session: SignInSession = { identity, containers: new Set(), prefixes: new Map(), objects: new Map() };
     this.live.set(requestId, session);
+    this.touch(requestId);
     return session;
   }
 
@@ -57,15 +62,26 @@ export class SignInSessions {
     return this.live.get(requestId);
   }
 
-  /** The live session, or SESSION_ENDED. */
+  /** The live session, or SESSION_ENDED. Using it restarts its browse window. */
   require(requestId: string): SignInSession {
     const s = this.live.get(requestId);
     if (!s) throw new WorkflowError('SESSION_ENDED', `Request ${requestId} has no live sign-in session.`);
+    this.touch(requestId);
     return s;
   }
 
-  /** Ends the session `seconds` from now (auto-logout after a transfer starts). */
+  /** (Re)starts the browse window: `idleSeconds` without a browsing action ends the session. */
+  private touch(requestId: string): void {
+    clearTimeout(this.idle.get(requestId));
+    const timer = setTimeout(() => void this.end(requestId, `no browsing for ${this.idleSeconds} s`), this.idleSeconds * 1000);
+    timer.unref();
+    this.idle.set(requestId, timer);
+  }
+
+  /** Ends the session `seconds` from now (auto-logout after a transfer starts; the browse window no longer applies). */
   endAfter(requestId: string, seconds: number, reason: string): void {
+    clearTimeout(this.idle.get(requestId));
+    this.idle.delete(requestId);
     clearTimeout(this.timers.get(requestId));
     const timer = setTimeout(() => void this.end(requestId, reason), seconds * 1000);
     timer.unref();
@@ -89,6 +105,8 @@ export class SignInSessions {
   async end(requestId: string, reason: string): Promise<boolean> {
     clearTimeout(this.timers.get(requestId));
     this.timers.delete(requestId);
+    clearTimeout(this.idle.get(requestId));
+    this.idle.delete(requestId);
     this.pending.get(requestId)?.abort();
     this.pending.delete(requestId);
     const s = this.live.get(requestId);

@@ -54,6 +54,8 @@ export interface WorkflowPolicy {
   allowPlainFtp: boolean;
   /** Sign-in session wiped this long after a transfer starts. */
   autoLogoutSeconds: number;
+  /** A sign-in session nobody browses with for this long ends (the browse window). Default 300. */
+  browseIdleSeconds?: number;
   /** An unfinished request expires after this long without activity. Default 60 minutes. */
   requestTtlMinutes?: number;
   /** How long a failed transfer's Retry stays possible. Default 30 minutes. */

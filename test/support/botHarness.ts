@@ -59,6 +59,7 @@ export class BotHarness {
       allowAdHoc: true,
       allowPlainFtp: false,
       autoLogoutSeconds: 10,
+      browseIdleSeconds: 300,
       logLevel: 'debug',
       ...options.config,
     };

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { WorkflowError } from '../../src/domain/workflowError';
+import type { IdentityProvider, IdentitySession } from '../../src/ports/identityProvider';
+import { createLogger } from '../../src/log';
+import { SignInSessions } from '../../src/workflow/sessions';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function provider(signedOut: IdentitySession[]): IdentityProvider {
+  return {
+    name: 'test',
+    beginSignIn: async () => ({ kind: 'continue-as', provider: 'test', userName: 'A' }),
+    completeSignIn: async () => ({ status: 'pending' }),
+    signOut: async (s) => void signedOut.push(s),
+  };
+}
+
+const session = (requestId: string): IdentitySession => ({ requestId, principal: 'p', source: {} as IdentitySession['source'] });
+
+describe('SignInSessions: the browse window', () => {
+  it('ends a session nobody browses with, signing it out, while use keeps it open', async () => {
+    const signedOut: IdentitySession[] = [];
+    const sessions = new SignInSessions(provider(signedOut), createLogger({ level: 'silent' }), 0.5);
+    const idle = session('FF-IDLE0001');
+    const busy = session('FF-BUSY0001');
+    sessions.open(idle.requestId, idle);
+    sessions.open(busy.requestId, busy);
+    for (let i = 0; i < 10; i++) {
+      await sleep(100);
+      sessions.require(busy.requestId);
+    }
+    assert.deepEqual(signedOut, [idle], 'only the idle session was signed out');
+    assert.throws(() => sessions.require(idle.requestId), (e: unknown) => e instanceof WorkflowError && e.code === 'SESSION_ENDED');
+    await sessions.endAll('test over');
+  });
+
+  it('after a transfer starts, auto-logout replaces the browse window', async () => {
+    const signedOut: IdentitySession[] = [];
+    const sessions = new SignInSessions(provider(signedOut), createLogger({ level: 'silent' }), 0.1);
+    const s = session('FF-XFER0001');
+    sessions.open(s.requestId, s);
+    sessions.endAfter(s.requestId, 0.8, 'auto-logout');
+    await sleep(300);
+    assert.ok(sessions.get(s.requestId), 'the browse window no longer ends it');
+    await sleep(900);
+    assert.equal(sessions.get(s.requestId), undefined, 'auto-logout did');
+    assert.deepEqual(signedOut, [s]);
+  });
+});
