@@ -68,7 +68,9 @@ export class TransferNotifications implements TransferListener {
     if (target) await this.reporter.final(target, card);
     const name = fileNameOf(record.source?.key);
     if (ending.kind === 'completed') {
-      await this.say(record, `Your file ${name} has been transferred successfully.`, card);
+      // The working card became the completion card: one short message, not the card again
+      // (only when no working card could be updated does the message carry it).
+      await this.say(record, completionText(record, name), target ? undefined : card);
     } else if (!ending.cancelled) {
       await this.say(record, `Your file ${name} could not be transferred: ${ending.reason}`);
     }
@@ -88,6 +90,13 @@ export class TransferNotifications implements TransferListener {
     if (!activityId || !conversationId) return undefined;
     return { conversationId, reference: record.conversation, activityId };
   }
+}
+
+/** "Your file … has been transferred successfully", with the request ID and both ticket links (markdown). */
+function completionText(record: RequestRecord, name: string): string {
+  const t = record.tickets;
+  const tickets = t ? ` Tickets: [${t.user.number}](${t.user.url}) and [${t.audit.number}](${t.audit.url}).` : '';
+  return `Your file ${name} has been transferred successfully. Request ${record.id}.${tickets}`;
 }
 
 function conversationIdOf(record: RequestRecord): string | undefined {

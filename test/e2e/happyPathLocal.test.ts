@@ -72,12 +72,14 @@ describe('e2e: the whole request over HTTP into the local outbox', () => {
     const done = await user.waitFor('the completion message', () =>
       user.messages().find((m) => String(m.activity.text ?? '').includes('Your file q1-sales.csv has been transferred successfully')),
     );
-    const doneText = cardText((done.activity.attachments as { content: unknown }[])[0]!.content);
     const sample = files['sample-bucket/reports/q1-sales.csv']!;
-    assert.ok(doneText.includes(sample.sha256), 'the completed card shows the SHA-256');
-    assert.ok(doneText.includes(requestId));
-    assert.match(doneText, /REQ\d{7}/);
-    assert.match(doneText, /AUD\d{7}/);
+    const doneText = String(done.activity.text);
+    assert.ok(doneText.includes(requestId), 'the message names the request');
+    assert.match(doneText, /\[REQ\d{7}\]\(http[^)]+\)/, 'and links the requester\'s ticket');
+    assert.match(doneText, /\[AUD\d{7}\]\(http[^)]+\)/, 'and the audit ticket');
+    assert.equal(done.activity.attachments, undefined, 'the completion card is not posted a second time');
+    const completedCards = user.cards().filter((c) => cardText(c.card).includes(sample.sha256));
+    assert.equal(completedCards.length, 1, 'the chat shows the completion card once');
 
     const delivered = await readFile(join(harness.dataDir, 'outbox', 'q1-sales.csv'));
     assert.equal(createHash('sha256').update(delivered).digest('hex'), sample.sha256);
