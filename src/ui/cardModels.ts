@@ -112,6 +112,8 @@ export interface ConfirmCard {
   destination: string;
   remotePath: string;
   overwrite: string;
+  /** Why the transfer did not start yet (the audit log is unavailable); absent normally. */
+  note?: string;
 }
 
 export interface ProgressCard {

@@ -169,18 +169,23 @@ export class DestinationStep {
       actor: actor.userId,
       details: { destination: description.label, remotePath, overwrite: destination.overwrite, hostKey: record.destination.hostKeyFingerprint ?? null },
     });
-    const source = record.source!;
-    return {
-      screen: {
-        kind: 'confirm',
-        requestId: record.id,
-        fileName,
-        source: `${record.form?.cloud ?? ''} ${source.container}/${source.key}`.trim(),
-        size: source.size,
-        destination: description.label,
-        remotePath,
-        overwrite: destination.overwrite,
-      },
-    };
+    return { screen: confirmScreen(record) };
   }
+}
+
+/** The confirm card's data, from the record (again when a transfer could not start yet: `note` says why). */
+export function confirmScreen(record: RequestRecord, note?: string): Screen {
+  const source = record.source!;
+  const destination = record.destination!;
+  return {
+    kind: 'confirm',
+    requestId: record.id,
+    fileName: fileNameOf(source.key),
+    source: `${record.form?.cloud ?? ''} ${source.container}/${source.key}`.trim(),
+    size: source.size,
+    destination: destination.label,
+    remotePath: destination.remotePath,
+    overwrite: destination.overwrite,
+    ...(note ? { note } : {}),
+  };
 }

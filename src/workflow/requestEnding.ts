@@ -58,7 +58,11 @@ async function writeTickets(ctx: WorkflowContext, record: RequestRecord, tickets
     await ctx.deps.ticketing.addWorkNote(t.audit, tickets.note);
     if (tickets.how === 'note') return;
     await ctx.deps.ticketing[tickets.how](t.user, tickets.note);
-    await ctx.deps.ticketing[tickets.how](t.audit, tickets.note);
+    // The audit team's ticket also keeps the chain head: a rewrite of the whole audit store is
+    // then caught against a system the store's owner does not control.
+    const head = ctx.audit.head;
+    const sealed = head ? `${tickets.note}\nAudit chain head: seq ${head.seq}, SHA-256 ${head.hash} (chain ${head.chain}).` : tickets.note;
+    await ctx.deps.ticketing[tickets.how](t.audit, sealed);
   } catch (e) {
     ctx.log.error({ requestId: record.id, error: (e as Error).message }, `could not ${tickets.how === 'note' ? 'add the ticket work notes' : `${tickets.how} the tickets`}`);
   }

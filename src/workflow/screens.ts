@@ -43,7 +43,7 @@ export type Screen =
       hostKeyPrompt?: { host: string; fingerprint: string };
       testResults?: PreflightStep[];
     }
-  | { kind: 'confirm'; requestId: string; fileName: string; source: string; size: number; destination: string; remotePath: string; overwrite: string }
+  | { kind: 'confirm'; requestId: string; fileName: string; source: string; size: number; destination: string; remotePath: string; overwrite: string; note?: string }
   | { kind: 'progress'; requestId: string; fileName: string; progress: TransferProgress }
   /** Cancel was asked and the transfer is stopping; its own end posts the cancelled card. */
   | { kind: 'cancelling'; requestId: string; fileName: string }

@@ -6,7 +6,10 @@ import { pinObject, unpinObject, type TransferJobSpec } from '../domain/transfer
 import type { Destination } from '../ports/destination';
 import { WorkflowError } from '../domain/workflowError';
 import type { TransferResult } from '../transfer/types';
+import { confirmScreen } from './destinationStep';
 import { needsTypedSecret } from './heldSecrets';
+
+const AUDIT_DOWN = 'The audit log cannot be written right now, so the transfer has not started and nothing was sent. Try again in a minute.';
 import { endRequest, type TransferEnding } from './requestEnding';
 import type { Screen } from './screens';
 import { objectKey } from './sessions';
@@ -30,6 +33,9 @@ export class TransferStep {
   constructor(private readonly ctx: WorkflowContext) {}
 
   async confirm(record: RequestRecord, actor: Actor, cardActivityId?: string): Promise<Screen> {
+    // A transfer nobody can audit must not begin: the card says so and Confirm works again later.
+    const audited = await this.ctx.audit.recordNow({ type: 'transfer.confirmed', requestId: record.id, actor: actor.userId });
+    if (!audited) return confirmScreen(record, AUDIT_DOWN);
     const session = this.ctx.sessions.get(record.id);
     const source = record.source!;
     const object = session?.objects.get(objectKey(source.container, source.key));
@@ -59,6 +65,9 @@ export class TransferStep {
   async retry(record: RequestRecord, actor: Actor, cardActivityId?: string): Promise<Screen> {
     const holdings = this.ctx.vault.get(record.id)?.holdings ?? this.resumeHoldings(record);
     if (!holdings || !record.job || !record.failure?.retryable) throw new WorkflowError('SESSION_ENDED', `The retry window of ${record.id} has passed.`);
+    if (!(await this.ctx.audit.recordNow({ type: 'transfer.retry-requested', requestId: record.id, actor: actor.userId }))) {
+      return { kind: 'failed', requestId: record.id, fileName: fileNameOf(record.source?.key), code: 'SERVER_ERROR', reason: AUDIT_DOWN, hint: 'Press Retry again in a minute.', canRetry: true };
+    }
     if (cardActivityId) record.cardActivityId = cardActivityId;
     record.failure = undefined;
     return this.start(record, actor, record.job, holdings);

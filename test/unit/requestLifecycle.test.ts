@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonlAudit } from '../../src/adapters/audit/jsonlAudit';
+import { verifyAuditChain } from '../../src/domain/auditChain';
+import type { AuditEvent, AuditLog, AuditRecord } from '../../src/ports/auditLog';
+import { StoreError } from '../../src/domain/errors';
 import { buildSecrets, destinationFactory } from '../../src/adapters/registry';
 import { MemoryHostKeys } from '../../src/adapters/store/memoryHostKeys';
 import { LocalIdentity } from '../../src/adapters/identity/localIdentity';
@@ -72,7 +75,7 @@ describe('RequestWorkflow: the ends of a request', () => {
     await dir?.remove();
   });
 
-  function build(options: { repository?: MemoryRequestRepository; policy?: Partial<WorkflowPolicy>; realEngine?: boolean } = {}) {
+  function build(options: { repository?: MemoryRequestRepository; policy?: Partial<WorkflowPolicy>; realEngine?: boolean; audit?: AuditLog } = {}) {
     const repository = options.repository ?? new MemoryRequestRepository();
     const engine = scriptedEngine();
     const finished: { record: RequestRecord; screen: Screen }[] = [];
@@ -81,7 +84,7 @@ describe('RequestWorkflow: the ends of a request', () => {
       repository,
       identity: new LocalIdentity(() => new LocalSource(join(dir.path, 'sources'))),
       ticketing: new LocalTicketing({ file: join(dir.path, 'tickets.jsonl'), baseUrl: 'http://localhost' }),
-      audit: new JsonlAudit(join(dir.path, 'audit.jsonl')),
+      audit: options.audit ?? new JsonlAudit(join(dir.path, 'audit.jsonl')),
       notifier: new LogNotifier(log),
       hostKeys: new MemoryHostKeys(),
       destinations: destinationFactory,
@@ -312,5 +315,56 @@ describe('RequestWorkflow: the ends of a request', () => {
     assert.ok(audit.some((r) => r.requestId === id && r.type === 'transfer.interrupted' && r.details?.resumable === true && r.details?.temporaryFile === 'kept'));
     run.reject(cancelled());
     await rm(join(dir.path, 'outbox', 'q1-sales.csv'));
+  });
+
+  /** An audit store that can be taken down and brought back. */
+  function switchableAudit(file: string): AuditLog & { down: boolean; inner: JsonlAudit } {
+    const inner = new JsonlAudit(file);
+    const audit = {
+      down: false,
+      inner,
+      append: async (event: AuditEvent): Promise<AuditRecord> => {
+        if (audit.down) throw new StoreError('NETWORK', 'the audit store is unreachable');
+        return inner.append(event);
+      },
+    };
+    return audit;
+  }
+
+  it('does not start a transfer while the audit store is down, and says so on the confirm card', async () => {
+    const audit = switchableAudit(join(dir.path, 'audit-outage-1.jsonl'));
+    const { workflow, engine, repository } = build({ audit });
+    const id = await toConfirm(workflow);
+    audit.down = true;
+    const refused = await workflow.confirmTransfer(alice, id);
+    assert.equal(refused.screen.kind, 'confirm');
+    assert.match(refused.screen.kind === 'confirm' ? refused.screen.note ?? '' : '', /audit log cannot be written.*nothing was sent/);
+    assert.equal(engine.runs.length, 0, 'no transfer started');
+    assert.equal((await repository.get(id))!.state, 'destination-set');
+    audit.down = false;
+    const started = await workflow.confirmTransfer(alice, id);
+    assert.equal(started.screen.kind, 'progress');
+    const run = await until('the transfer to start', () => engine.runs[0]);
+    run.resolve(engine.result(run.request));
+  });
+
+  it('a transfer running when the audit store goes down finishes, and every event is written in order when it returns', async () => {
+    const audit = switchableAudit(join(dir.path, 'audit-outage-2.jsonl'));
+    const { workflow, engine, finished } = build({ audit });
+    const id = await toConfirm(workflow);
+    await workflow.confirmTransfer(alice, id);
+    const run = await until('the transfer to start', () => engine.runs[0]);
+    audit.down = true;
+    run.resolve(engine.result(run.request));
+    await until('the end of the transfer', () => finished.find((f) => f.record.id === id && f.screen.kind === 'completed'));
+    assert.ok(!(await audit.inner.readAll()).some((r) => r.type === 'transfer.completed'), 'nothing could be written meanwhile');
+    audit.down = false;
+    const types = await until('the waiting events to be written', async () => {
+      const mine = (await audit.inner.readAll()).filter((r) => r.requestId === id).map((r) => r.type);
+      return mine.includes('transfer.completed') && mine;
+    });
+    assert.deepEqual(types.slice(-2), ['transfer.started', 'transfer.completed'].slice(-2), 'in the order they happened');
+    assert.ok(types.indexOf('transfer.started') < types.indexOf('transfer.completed'));
+    assert.equal((await verifyAuditChain(await audit.inner.readAll())).ok, true);
   });
 });

@@ -26,7 +26,7 @@ const TLS_CERT_CODES = new Set([
 ]);
 
 export const TLS_HINT =
-  "The server's certificate is not trusted for this host name: if the server uses a private CA, give its PEM in the destination's `ca` option (and `servername` if you connect by another name); never disable verification.";
+  "The server's certificate is not trusted for this host name: if the server uses a private CA, give its PEM as the destination's caFile (in FILEFERRY_DESTINATIONS_FILE; --ca for the CLI), and connect by the name on the certificate; never disable verification.";
 
 export function isTlsCertificateError(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
