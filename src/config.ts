@@ -40,6 +40,10 @@ export interface AppConfig {
   autoLogoutSeconds: number;
   /** A sign-in session unused this long ends (FILEFERRY_BROWSE_IDLE_SECONDS). */
   browseIdleSeconds: number;
+  /** Sign-in per cloud; a cloud left out signs in locally (over the local folder source). */
+  signIn: SignInConfig;
+  /** FILEFERRY_AUDIT_KEY_REF: the HMAC key of the audit chain, by secret reference. */
+  auditKeyRef?: string;
   logLevel: string;
 }
 
@@ -88,36 +92,6 @@ const savedRemote = z.object({
 const savedDestination = z.discriminatedUnion('protocol', [savedLocal, savedRemote]);
 type SavedDestinationEntry = z.infer<typeof savedDestination>;
 
-/**
- * The kinds of backend each port can have, one selector variable each. A kind's own settings are
- * the environment variables its schema names (so an issue's path names the variable to fix). The
- * adapter registry must have a factory for every kind listed here (checked at compile time).
- */
-const PORT_KINDS = {
-  ticketing: { variable: 'FILEFERRY_TICKETING', fallback: 'local', schema: z.discriminatedUnion('kind', [z.object({ kind: z.literal('local') })]) },
-  store: { variable: 'FILEFERRY_STORE', fallback: 'memory', schema: z.discriminatedUnion('kind', [z.object({ kind: z.literal('memory') })]) },
-  notifier: { variable: 'FILEFERRY_NOTIFIER', fallback: 'log', schema: z.discriminatedUnion('kind', [z.object({ kind: z.literal('log') })]) },
-} as const;
-
-export type TicketingConfig = z.infer<(typeof PORT_KINDS)['ticketing']['schema']>;
-export type StoreConfig = z.infer<(typeof PORT_KINDS)['store']['schema']>;
-export type NotifierConfig = z.infer<(typeof PORT_KINDS)['notifier']['schema']>;
-
-/** Parses one port's selector and its kind's settings; an unknown kind names the variable and lists the valid ones. */
-function portKind<P extends keyof typeof PORT_KINDS>(port: P, env: NodeJS.ProcessEnv): z.infer<(typeof PORT_KINDS)[P]['schema']> {
-  const { variable, fallback, schema } = PORT_KINDS[port];
-  const kind = env[variable]?.trim() || fallback;
-  const parsed = schema.safeParse({ ...env, kind });
-  if (parsed.success) return parsed.data as z.infer<(typeof PORT_KINDS)[P]['schema']>;
-  const issue = parsed.error.issues[0]!;
-  const kinds = schema.options.map((o) => o.shape.kind.value);
-  if (issue.path[0] === 'kind') {
-    throw new ConfigError(`${variable}=${JSON.stringify(kind)} is not a ${port} backend FileFerry knows.`, `Set ${variable} to one of: ${kinds.join(', ')} (or unset it for ${fallback}).`);
-  }
-  const setting = String(issue.path[0] ?? variable);
-  throw new ConfigError(`The environment variable ${setting} (needed by ${variable}=${kind}) is invalid: ${issue.message}.`, `Set ${setting}; see the README's configuration table.`);
-}
-
 const bool = (name: string, fallback: boolean) =>
   z
     .string()
@@ -145,6 +119,77 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/**
+ * The kinds of backend each port can have, one selector variable each. A kind's own settings are
+ * the environment variables its schema names (so an issue's path names the variable to fix). The
+ * adapter registry must have a factory for every kind listed here (checked at compile time).
+ */
+const PORT_KINDS = {
+  ticketing: {
+    variable: 'FILEFERRY_TICKETING',
+    fallback: 'local',
+    schema: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('local') }),
+      z.object({
+        kind: z.literal('servicenow'),
+        SERVICENOW_INSTANCE_URL: z.url({ message: 'must be the instance URL, such as https://acme.service-now.com' }),
+        SERVICENOW_USERNAME: optionalText,
+        SERVICENOW_PASSWORD_REF: secretRef.optional(),
+        SERVICENOW_CLIENT_ID: optionalText,
+        SERVICENOW_CLIENT_SECRET_REF: secretRef.optional(),
+        SERVICENOW_REQUEST_TABLE: optionalText.transform((v) => v ?? 'incident'),
+        SERVICENOW_AUDIT_TABLE: optionalText.transform((v) => v ?? 'incident'),
+        SERVICENOW_AUDIT_GROUP: optionalText,
+        SERVICENOW_FIELD_MAP_FILE: optionalText,
+        SERVICENOW_CLOSE_STATE: optionalText,
+        SERVICENOW_CLOSE_CODE: optionalText,
+        SERVICENOW_FAIL_STATE: optionalText,
+        SERVICENOW_FAIL_CLOSE_CODE: optionalText,
+        SERVICENOW_TIMEOUT_SECONDS: intIn(1, 300, 15),
+      }),
+    ]),
+  },
+  store: {
+    variable: 'FILEFERRY_STORE',
+    fallback: 'sqlite',
+    schema: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('sqlite') }),
+      z.object({ kind: z.literal('memory') }),
+      z.object({
+        kind: z.literal('dynamodb'),
+        FILEFERRY_DYNAMODB_TABLE_PREFIX: optionalText.transform((v) => v ?? 'FileFerry').pipe(z.string().regex(/^[A-Za-z0-9_.-]{0,200}$/, 'may hold only letters, digits, "_", "." and "-"')),
+        FILEFERRY_DYNAMODB_REQUEST_TTL_DAYS: intIn(0, 36500, 90),
+      }),
+      z.object({
+        kind: z.literal('cosmos'),
+        COSMOS_ENDPOINT: z.url({ message: 'must be the account endpoint, such as https://acme.documents.azure.com:443/' }).refine((v) => v.startsWith('https://'), 'must be https'),
+        COSMOS_DATABASE: optionalText.transform((v) => v ?? 'fileferry'),
+        COSMOS_KEY_REF: secretRef.optional(),
+      }),
+    ]),
+  },
+  notifier: { variable: 'FILEFERRY_NOTIFIER', fallback: 'log', schema: z.discriminatedUnion('kind', [z.object({ kind: z.literal('log') })]) },
+} as const;
+
+export type TicketingConfig = z.infer<(typeof PORT_KINDS)['ticketing']['schema']>;
+export type StoreConfig = z.infer<(typeof PORT_KINDS)['store']['schema']>;
+export type NotifierConfig = z.infer<(typeof PORT_KINDS)['notifier']['schema']>;
+
+/** Parses one port's selector and its kind's settings; an unknown kind names the variable and lists the valid ones. */
+function portKind<P extends keyof typeof PORT_KINDS>(port: P, env: NodeJS.ProcessEnv): z.infer<(typeof PORT_KINDS)[P]['schema']> {
+  const { variable, fallback, schema } = PORT_KINDS[port];
+  const kind = env[variable]?.trim() || fallback;
+  const parsed = schema.safeParse({ ...env, kind });
+  if (parsed.success) return parsed.data as z.infer<(typeof PORT_KINDS)[P]['schema']>;
+  const issue = parsed.error.issues[0]!;
+  const kinds = schema.options.map((o) => o.shape.kind.value);
+  if (issue.path[0] === 'kind') {
+    throw new ConfigError(`${variable}=${JSON.stringify(kind)} is not a ${port} backend FileFerry knows.`, `Set ${variable} to one of: ${kinds.join(', ')} (or unset it for ${fallback}).`);
+  }
+  const setting = String(issue.path[0] ?? variable);
+  throw new ConfigError(`The environment variable ${setting} (needed by ${variable}=${kind}) is invalid: ${issue.message}.`, `Set ${setting}; see the README's configuration table.`);
+}
+
 const envSchema = z.object({
   PORT: intIn(1, 65535, 3978),
   NODE_ENV: z.string().optional().transform((v) => v?.trim() || 'development'),
@@ -168,8 +213,74 @@ const envSchema = z.object({
   FILEFERRY_ALLOW_PLAIN_FTP: bool('FILEFERRY_ALLOW_PLAIN_FTP', false),
   FILEFERRY_AUTO_LOGOUT_SECONDS: intIn(1, 3600, 10),
   FILEFERRY_BROWSE_IDLE_SECONDS: intIn(10, 3600, 300),
+  FILEFERRY_AUDIT_KEY_REF: optionalText.pipe(secretRef.optional()),
+  FILEFERRY_AWS_SSO_START_URL: optionalText.pipe(z.url().optional()),
+  FILEFERRY_AWS_SSO_REGION: optionalText.pipe(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional()),
+  FILEFERRY_AWS_ACCOUNT_ID: optionalText.pipe(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID').optional()),
+  FILEFERRY_AWS_ROLE_NAME: optionalText,
+  FILEFERRY_ENTRA_TENANT_ID: optionalText,
+  FILEFERRY_ENTRA_CLIENT_ID: optionalText,
+  FILEFERRY_ENTRA_AUTHORITY: optionalText.pipe(z.url().optional()),
+  FILEFERRY_AZURE_STORAGE_ACCOUNTS: optionalText,
   LOG_LEVEL: z.string().optional().transform((v) => v?.trim() || 'info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
 });
+
+export interface SignInConfig {
+  aws?: { startUrl: string; ssoRegion: string; accountId?: string; roleName?: string };
+  entra?: { tenantId: string; clientId: string; authority?: string; storageAccounts: Record<string, string> };
+}
+
+/**
+ * FILEFERRY_AWS_SSO_START_URL turns IAM Identity Center on for AWS; FILEFERRY_ENTRA_TENANT_ID and
+ * FILEFERRY_ENTRA_CLIENT_ID turn Entra ID on for Azure, with FILEFERRY_AZURE_STORAGE_ACCOUNTS
+ * mapping each location on the form to its blob account.
+ */
+function signInOf(e: z.infer<typeof envSchema>): SignInConfig {
+  const out: SignInConfig = {};
+  if (e.FILEFERRY_AWS_SSO_START_URL) {
+    if (!e.FILEFERRY_AWS_SSO_REGION) throw new ConfigError('FILEFERRY_AWS_SSO_START_URL is set but FILEFERRY_AWS_SSO_REGION is not.', 'Set FILEFERRY_AWS_SSO_REGION to the region of your IAM Identity Center instance, such as eu-west-1.');
+    out.aws = {
+      startUrl: e.FILEFERRY_AWS_SSO_START_URL,
+      ssoRegion: e.FILEFERRY_AWS_SSO_REGION,
+      ...(e.FILEFERRY_AWS_ACCOUNT_ID ? { accountId: e.FILEFERRY_AWS_ACCOUNT_ID } : {}),
+      ...(e.FILEFERRY_AWS_ROLE_NAME ? { roleName: e.FILEFERRY_AWS_ROLE_NAME } : {}),
+    };
+  }
+  if (e.FILEFERRY_ENTRA_TENANT_ID || e.FILEFERRY_ENTRA_CLIENT_ID) {
+    const missing = !e.FILEFERRY_ENTRA_TENANT_ID ? 'FILEFERRY_ENTRA_TENANT_ID' : !e.FILEFERRY_ENTRA_CLIENT_ID ? 'FILEFERRY_ENTRA_CLIENT_ID' : !e.FILEFERRY_AZURE_STORAGE_ACCOUNTS ? 'FILEFERRY_AZURE_STORAGE_ACCOUNTS' : undefined;
+    if (missing) throw new ConfigError(`Entra ID sign-in is half configured: ${missing} is not set.`, 'Set FILEFERRY_ENTRA_TENANT_ID, FILEFERRY_ENTRA_CLIENT_ID (a public client app registration) and FILEFERRY_AZURE_STORAGE_ACCOUNTS together.');
+    out.entra = {
+      tenantId: e.FILEFERRY_ENTRA_TENANT_ID!,
+      clientId: e.FILEFERRY_ENTRA_CLIENT_ID!,
+      ...(e.FILEFERRY_ENTRA_AUTHORITY ? { authority: e.FILEFERRY_ENTRA_AUTHORITY } : {}),
+      storageAccounts: storageAccountsOf(e.FILEFERRY_AZURE_STORAGE_ACCOUNTS!),
+    };
+  }
+  return out;
+}
+
+/** "westeurope=https://acct1.blob.core.windows.net,eastus=https://acct2…" → { location: url }. */
+function storageAccountsOf(text: string): Record<string, string> {
+  const variable = 'FILEFERRY_AZURE_STORAGE_ACCOUNTS';
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const location = pair.slice(0, at).trim().toLowerCase();
+    const url = pair.slice(at + 1).trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (at <= 0 || !parsed || parsed.protocol !== 'https:' || parsed.search) {
+      throw new ConfigError(`${variable}: ${JSON.stringify(pair)} is not location=https://<account>.blob.core.windows.net.`, 'Write each location and its blob account URL (https, no SAS query), separated by commas.');
+    }
+    if (out[location]) throw new ConfigError(`${variable}: the location ${location} is given twice.`, 'Give each location once.');
+    out[location] = url.replace(/\/+$/, '');
+  }
+  return out;
+}
 
 /** Parses and validates the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -214,6 +325,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     allowPlainFtp: e.FILEFERRY_ALLOW_PLAIN_FTP,
     autoLogoutSeconds: e.FILEFERRY_AUTO_LOGOUT_SECONDS,
     browseIdleSeconds: e.FILEFERRY_BROWSE_IDLE_SECONDS,
+    ...(e.FILEFERRY_AUDIT_KEY_REF ? { auditKeyRef: e.FILEFERRY_AUDIT_KEY_REF } : {}),
+    signIn: signInOf(e),
     logLevel: e.LOG_LEVEL,
   };
 }

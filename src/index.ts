@@ -54,9 +54,14 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
   for (const d of config.destinations) if (d.spec.protocol === 'local') await mkdir(d.spec.root, { recursive: true });
 
   let baseUrl = config.publicUrl;
-  const backends = buildBackends({ config, log, env: process.env, baseUrl: () => baseUrl });
+  const backends = await buildBackends({ config, log, env: process.env, baseUrl: () => baseUrl });
   const { ticketing, notifier, stores, secrets } = backends;
-  await checkSavedSecrets(config.destinations, secrets);
+  try {
+    await checkSavedSecrets(config.destinations, secrets);
+  } catch (e) {
+    await stores.close();
+    throw e;
+  }
   const workflow = new RequestWorkflow({
     repository: stores.requests,
     hostKeys: stores.hostKeys,
@@ -131,6 +136,8 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
       } finally {
         reporter.close();
         await closeServer(server);
+        // Last: the transfers' final records and audit events are written by now.
+        await stores.close();
       }
     },
   };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig, NotifierConfig, StoreConfig, TicketingConfig } from '../config';
 import { ConfigError } from '../domain/errors';
@@ -38,6 +39,8 @@ export interface BuildContext {
   env: NodeJS.ProcessEnv;
   /** The bot's public base URL (known only once it listens on a free port in tests). */
   baseUrl: () => string;
+  /** The audit chain's HMAC key (FILEFERRY_AUDIT_KEY_REF, resolved by `openStores`). */
+  auditKey?: Buffer;
 }
 
 type Factory<Settings, Port> = (settings: Settings, ctx: BuildContext) => Port;
@@ -48,15 +51,87 @@ export interface Stores {
   requests: RequestRepository;
   hostKeys: HostKeyStore;
   audit: AuditLog & AuditReader;
+  /** Closes connections and files; called last at shutdown. */
+  close(): void | Promise<void>;
 }
 
 export const ticketingKinds = {
   local: (_settings, ctx) => new LocalTicketing({ file: join(ctx.config.dataDir, 'tickets.jsonl'), baseUrl: ctx.baseUrl }),
+  servicenow: (s, ctx) => {
+    const { ServiceNowTicketing } = require('./ticketing/serviceNowTicketing') as typeof import('./ticketing/serviceNowTicketing');
+    const { fieldMapFromJson } = require('./ticketing/serviceNowFieldMap') as typeof import('./ticketing/serviceNowFieldMap');
+    const secrets = buildSecrets(ctx);
+    const ref = (r: string) => () => secrets.resolve(r);
+    const needs = (value: string | undefined, variable: string): string => {
+      if (!value) throw new ConfigError(`FILEFERRY_TICKETING=servicenow needs ${variable}.`, 'Set the ServiceNow integration user (Basic) or SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET_REF (OAuth); see the README.');
+      return value;
+    };
+    if (s.SERVICENOW_USERNAME && !s.SERVICENOW_PASSWORD_REF) needs(undefined, 'SERVICENOW_PASSWORD_REF (the integration user\'s password, by secret reference)');
+    const user = s.SERVICENOW_USERNAME ? { username: s.SERVICENOW_USERNAME, password: ref(s.SERVICENOW_PASSWORD_REF!) } : undefined;
+    const auth = s.SERVICENOW_CLIENT_ID
+      ? { kind: 'oauth' as const, clientId: s.SERVICENOW_CLIENT_ID, clientSecret: ref(needs(s.SERVICENOW_CLIENT_SECRET_REF, 'SERVICENOW_CLIENT_SECRET_REF')), ...user }
+      : { kind: 'basic' as const, username: needs(s.SERVICENOW_USERNAME, 'SERVICENOW_USERNAME'), password: user!.password };
+    const file = s.SERVICENOW_FIELD_MAP_FILE;
+    let fieldMapText: string | undefined;
+    try {
+      fieldMapText = file ? readFileSync(file, 'utf8') : undefined;
+    } catch (e) {
+      throw new ConfigError(`SERVICENOW_FIELD_MAP_FILE (${file}) cannot be read (${(e as NodeJS.ErrnoException).code}).`, 'Point it at a JSON file of extra ticket fields.');
+    }
+    return new ServiceNowTicketing({
+      instanceUrl: s.SERVICENOW_INSTANCE_URL,
+      auth,
+      requestTable: s.SERVICENOW_REQUEST_TABLE,
+      auditTable: s.SERVICENOW_AUDIT_TABLE,
+      ...(s.SERVICENOW_AUDIT_GROUP ? { auditGroup: s.SERVICENOW_AUDIT_GROUP } : {}),
+      ...(fieldMapText ? { fieldMap: fieldMapFromJson(fieldMapText, file!) } : {}),
+      ...(s.SERVICENOW_CLOSE_STATE ? { closeState: s.SERVICENOW_CLOSE_STATE } : {}),
+      ...(s.SERVICENOW_CLOSE_CODE ? { closeCode: s.SERVICENOW_CLOSE_CODE } : {}),
+      ...(s.SERVICENOW_FAIL_STATE ? { failState: s.SERVICENOW_FAIL_STATE } : {}),
+      ...(s.SERVICENOW_FAIL_CLOSE_CODE ? { failCloseCode: s.SERVICENOW_FAIL_CLOSE_CODE } : {}),
+      timeoutMs: s.SERVICENOW_TIMEOUT_SECONDS * 1000,
+    });
+  },
 } satisfies Kinds<TicketingConfig, Ticketing>;
 
 export const storeKinds = {
-  memory: (_settings, ctx) => ({ requests: new MemoryRequestRepository(), hostKeys: new MemoryHostKeys(), audit: new JsonlAudit(join(ctx.config.dataDir, 'audit.jsonl')) }),
+  sqlite: (_settings, ctx) => {
+    const { openSqliteStores } = require('./store/sqliteStores') as typeof import('./store/sqliteStores');
+    return openSqliteStores({ file: join(ctx.config.dataDir, 'fileferry.db'), ...(ctx.auditKey ? { auditKey: ctx.auditKey } : {}) });
+  },
+  memory: (_settings, ctx) => ({
+    requests: new MemoryRequestRepository(),
+    hostKeys: new MemoryHostKeys(),
+    audit: new JsonlAudit(join(ctx.config.dataDir, 'audit.jsonl'), { key: ctx.auditKey }),
+    close: () => undefined,
+  }),
+  dynamodb: (s, ctx) => {
+    const { openDynamoStores } = require('./store/dynamoStores') as typeof import('./store/dynamoStores');
+    return openDynamoStores({ tablePrefix: s.FILEFERRY_DYNAMODB_TABLE_PREFIX, requestTtlDays: s.FILEFERRY_DYNAMODB_REQUEST_TTL_DAYS, ...(ctx.auditKey ? { auditKey: ctx.auditKey } : {}) });
+  },
+  cosmos: (s, ctx) => {
+    const { openCosmosStores } = require('./store/cosmosStores') as typeof import('./store/cosmosStores');
+    const secrets = buildSecrets(ctx);
+    return openCosmosStores({
+      endpoint: s.COSMOS_ENDPOINT,
+      database: s.COSMOS_DATABASE,
+      ...(s.COSMOS_KEY_REF ? { key: () => secrets.resolve(s.COSMOS_KEY_REF!) } : {}),
+      ...(ctx.auditKey ? { auditKey: ctx.auditKey } : {}),
+    });
+  },
 } satisfies Kinds<StoreConfig, Stores>;
+
+/**
+ * The stores FILEFERRY_STORE names, with the audit key FILEFERRY_AUDIT_KEY_REF names resolved
+ * (its UTF-8 bytes): for the bot and for `fileferry audit`, so both read one chain the same way.
+ */
+export async function openStores(config: AppConfig, env: NodeJS.ProcessEnv, ctx: Partial<BuildContext> = {}): Promise<Stores> {
+  const auditKey = config.auditKeyRef ? Buffer.from(await buildSecrets({ env }).resolve(config.auditKeyRef), 'utf8') : undefined;
+  const full: BuildContext = { config, env, log: ctx.log ?? silentLog, baseUrl: ctx.baseUrl ?? (() => config.publicUrl), ...(auditKey ? { auditKey } : {}) };
+  return pick(storeKinds, config.store, full);
+}
+
+const silentLog: WorkflowLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export const notifierKinds = {
   log: (_settings, ctx) => new LogNotifier(ctx.log),
@@ -117,7 +192,29 @@ function lazySecrets(scheme: string, load: () => SchemeSecretStore): SchemeSecre
  */
 export function identityFor(ctx: BuildContext): IdentityProvider {
   const local = new LocalIdentity(() => new LocalSource(ctx.config.sourcesDir));
-  return new PerCloudIdentity({}, local);
+  const { aws, entra } = ctx.config.signIn;
+  const byCloud: Record<string, IdentityProvider> = {};
+  if (aws) {
+    const { AwsSsoIdentity } = require('./identity/awsSsoIdentity') as typeof import('./identity/awsSsoIdentity');
+    const { S3Source } = require('./source/s3Source') as typeof import('./source/s3Source');
+    byCloud.AWS = new AwsSsoIdentity({ ...aws, log: ctx.log, openSource: (credentials, region) => new S3Source({ region, credentials }) });
+  }
+  if (entra) {
+    const { EntraIdentity } = require('./identity/entraIdentity') as typeof import('./identity/entraIdentity');
+    const { AzureBlobSource } = require('./source/azureBlobSource') as typeof import('./source/azureBlobSource');
+    byCloud.Azure = new EntraIdentity({
+      tenantId: entra.tenantId,
+      clientId: entra.clientId,
+      ...(entra.authority ? { authority: entra.authority } : {}),
+      log: ctx.log,
+      openSource: (credential, location) => {
+        const accountUrl = entra.storageAccounts[location.toLowerCase()];
+        if (!accountUrl) throw new ConfigError(`No Azure storage account is configured for the location ${location}.`, 'Ask an operator to add it to FILEFERRY_AZURE_STORAGE_ACCOUNTS (location=https://<account>.blob.core.windows.net).');
+        return new AzureBlobSource({ accountUrl, credential });
+      },
+    });
+  }
+  return new PerCloudIdentity(byCloud, local);
 }
 
 /**
@@ -139,11 +236,13 @@ export interface Backends {
   serviceSource: (source: SourceRef) => StorageSource | undefined;
 }
 
-export function buildBackends(ctx: BuildContext): Backends {
+/** Everything the bot is built from; the stores are opened first (their audit key is resolved then). */
+export async function buildBackends(ctx: BuildContext): Promise<Backends> {
   const { config } = ctx;
+  const stores = await openStores(config, ctx.env, ctx);
   return {
     ticketing: pick(ticketingKinds, config.ticketing, ctx),
-    stores: pick(storeKinds, config.store, ctx),
+    stores,
     notifier: pick(notifierKinds, config.notifier, ctx),
     secrets: buildSecrets(ctx),
     identity: identityFor(ctx),

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { FerryError } from '../domain/errors';
 import type { OverwritePolicy } from '../transfer/types';
 import { askPassword } from './askPassword';
+import { auditCommand, parseAuditRequest } from './auditCommand';
 import { copyCommand } from './copyCommand';
 import { lsCommand } from './lsCommand';
 
@@ -10,12 +11,18 @@ const USAGE = `Usage:
                          [--identity FILE] [--host-key SHA256:…] [--known-hosts FILE]
                          [--ca FILE] [--allow-plain-ftp] [--ssh-hash]
   fileferry ls SRC [--json]
+  fileferry audit verify [--json]
+  fileferry audit export --since ISO --until ISO --format csv|jsonl [--request ID]
 
 Locations: s3://bucket/key  azblob://container/blob  file:///path
            sftp://user@host:port/path  ftps://user@host:port/path  ftp://user@host:port/path
            (a server path starting with /~/ is relative to the login folder)
 Secrets:   the destination password comes from FILEFERRY_DEST_PASSWORD or a prompt; an SFTP key
            from --identity FILE (passphrase in FILEFERRY_KEY_PASSPHRASE). Never from the command line.
+Audit:     the store the bot's environment configures (FILEFERRY_STORE, FILEFERRY_DATA_DIR); verify
+           exits 0 when the chain is intact, 1 naming the first broken record, and checks HMACs
+           when FILEFERRY_AUDIT_KEY_REF is set. ISO: 2031-03-14 (UTC) or 2031-03-14T09:30:00Z;
+           --since is inclusive, --until exclusive. Export streams to stdout.
 `;
 
 /** Runs the CLI and returns the exit code: 0 on success, 1 on a failed command, 2 on bad usage. */
@@ -42,6 +49,10 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
         ca: { type: 'string' },
         'allow-plain-ftp': { type: 'boolean', default: false },
         'ssh-hash': { type: 'boolean', default: false },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        format: { type: 'string' },
+        request: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -90,6 +101,14 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
     }
     if (command === 'ls' && args.length === 1) {
       return await lsCommand(args[0]!, { json: values.json!, out: io.out, env: io.env });
+    }
+    if (command === 'audit') {
+      const request = parseAuditRequest(args, values);
+      if ('usage' in request) {
+        io.err.write(`fileferry: ${request.usage}\n\n${USAGE}`);
+        return 2;
+      }
+      return await auditCommand(request, { out: io.out, env: io.env });
     }
     io.err.write(`fileferry: unknown command or wrong arguments: ${positionals.join(' ')}\n\n${USAGE}`);
     return 2;

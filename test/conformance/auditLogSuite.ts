@@ -1,13 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { verifyAuditChain } from '../../src/domain/auditChain';
+import { sealAuditRecord, verifyAuditChain, type ChainProblem } from '../../src/domain/auditChain';
 import type { AuditEvent, AuditLog, AuditRecord } from '../../src/ports/auditLog';
 import { FerryError } from '../../src/domain/errors';
 import { expectFailure } from '../support/expectFailure';
 
 /**
- * What an adapter's test file hands the shared suite. `readAll` and `reopen` work on the storage
- * of the most recent `create()`. `unwritable` is looked at when the suite is declared: its case is
- * registered only when the factory has it (nothing is skipped).
+ * What an adapter's test file hands the shared suite. `readAll`, `reopen` and `tamper` work on the
+ * storage of the most recent `create()` or `createKeyed()`. `unwritable`, `createKeyed` and
+ * `tamper` are looked at when the suite is declared: their cases are registered only when the
+ * factory has them (nothing is skipped).
  */
 export interface AuditLogFactory {
   /** An audit log over fresh, empty storage (a new file, table or container). Called before each test. */
@@ -18,6 +19,29 @@ export interface AuditLogFactory {
   reopen(): Promise<AuditLog>;
   /** An adapter whose storage refuses every write (a path it cannot create, a stopped server). */
   unwritable?(): Promise<AuditLog>;
+  /** Like `create`, with the adapter given `key` as its HMAC key (enables the HMAC cases, with `tamper`). */
+  createKeyed?(key: Buffer): Promise<AuditLog>;
+  /** Edits the storage directly, past the adapter, as someone with write access to it would (enables the tamper cases). */
+  tamper?: AuditTamper;
+}
+
+/**
+ * Edits of the stored chain, made past the adapter. `seq` names the stored record whose `seq`
+ * field is that number; the cases tamper once with a chain nothing reordered yet, where that is
+ * also the record's place in storage. Nothing re-seals: each edit is exactly what it says.
+ */
+export interface AuditTamper {
+  /** Rewrites the record of `seq` in its place, as `mutate` left it (a changed field, a recomputed hash). */
+  alter(seq: number, mutate: (record: AuditRecord) => void): Promise<void>;
+  /** Deletes the record of `seq`; the records after it keep their place and content. */
+  remove(seq: number): Promise<void>;
+  /**
+   * Stores `record`, as given, right after the record of `afterSeq` in storage order. Storage that
+   * is keyed by seq makes room by moving the later rows' keys up one, never their content.
+   */
+  insert(afterSeq: number, record: AuditRecord): Promise<void>;
+  /** Exchanges the places of the records of `seqA` and `seqB` (their content moves, storage keys stay). */
+  swap(seqA: number, seqB: number): Promise<void>;
 }
 
 /** ISO 8601 in UTC, as `Date#toISOString` writes it (fraction optional). */
@@ -133,6 +157,145 @@ export function auditLogConformance(name: string, factory: AuditLogFactory): voi
       assert.deepEqual((await factory.readAll())[0], record, 'still exact after a restart');
       assert.equal(next.seq, record.seq + 1);
     });
+
+    if (factory.tamper) {
+      const tamper = factory.tamper;
+      describe('tampering past the adapter is caught by verifyAuditChain', () => {
+        const six = async (log: AuditLog): Promise<AuditRecord[]> => {
+          const records: AuditRecord[] = [];
+          for (let i = 1; i <= 6; i++) records.push(await log.append(event(i, { actor: `29:user-${i}` })));
+          return records;
+        };
+        async function expectBroken(seq: number, problem: ChainProblem, key?: Buffer): Promise<void> {
+          const verdict = await verifyAuditChain(await factory.readAll(), key);
+          assert.deepEqual(verdict.ok ? verdict : { seq: verdict.seq, problem: verdict.problem }, { seq, problem }, JSON.stringify(verdict));
+        }
+
+        it('an intact chain of six verifies, with its head', async () => {
+          const records = await six(audit);
+          assert.deepEqual(await verifyAuditChain(await factory.readAll()), { ok: true, count: 6, head: { seq: 6, hash: records[5]!.hash } });
+        });
+
+        it('a changed detail: record 4 was altered', async () => {
+          await six(audit);
+          await tamper.alter(4, (r) => void (r.details = { ...r.details, i: 400 }));
+          await expectBroken(4, 'altered');
+        });
+
+        it('a back-dated newest record: record 6 was altered', async () => {
+          await six(audit);
+          await tamper.alter(6, (r) => void (r.at = '2020-01-01T00:00:00.000Z'));
+          await expectBroken(6, 'altered');
+        });
+
+        it('a changed record with its own hash recomputed no longer links: caught at record 5', async () => {
+          const records = await six(audit);
+          await tamper.alter(4, (r) => {
+            r.actor = '29:someone-else';
+            r.hash = sealAuditRecord({ type: r.type, actor: r.actor, requestId: r.requestId, details: r.details }, { seq: 3, hash: records[2]!.hash }, { chain: r.chain, at: new Date(r.at) }).hash;
+          });
+          await expectBroken(5, 'inserted');
+        });
+
+        it('a deleted record: record 3 was removed', async () => {
+          await six(audit);
+          await tamper.remove(3);
+          await expectBroken(3, 'removed');
+        });
+
+        it('the newest record deleted leaves a shorter intact chain: only a head quoted elsewhere (the ticket note) shows it', async () => {
+          const records = await six(audit);
+          await tamper.remove(6);
+          assert.deepEqual(await verifyAuditChain(await factory.readAll()), { ok: true, count: 5, head: { seq: 5, hash: records[4]!.hash } });
+        });
+
+        it('a forged record, properly sealed after record 3, inserted there: caught where the real record 4 repeats its seq', async () => {
+          const records = await six(audit);
+          const forged = sealAuditRecord({ type: 'transfer.completed', actor: 'system', requestId: 'FF-0000CAFE' }, { seq: 3, hash: records[2]!.hash }, { chain: records[0]!.chain, at: new Date(records[2]!.at) });
+          await tamper.insert(3, forged);
+          await expectBroken(4, 'inserted');
+        });
+
+        it('a copy of record 3 inserted after it: record 3 was inserted', async () => {
+          const records = await six(audit);
+          await tamper.insert(3, records[2]!);
+          await expectBroken(3, 'inserted');
+        });
+
+        it('a copy of record 2 replayed after the newest: record 2 was reordered', async () => {
+          const records = await six(audit);
+          await tamper.insert(6, records[1]!);
+          await expectBroken(2, 'reordered');
+        });
+
+        // The verifier reads in one pass and stops at the first break: where record 2 should be it
+        // finds record 5, so it reports the gap (record 2 "removed") before record 2 turns up later.
+        it('records 2 and 5 swapped: caught at record 2, the first one out of place', async () => {
+          await six(audit);
+          await tamper.swap(2, 5);
+          await expectBroken(2, 'removed');
+        });
+
+        it('two neighbours swapped (3 and 4): caught at record 3', async () => {
+          await six(audit);
+          await tamper.swap(3, 4);
+          await expectBroken(3, 'removed');
+        });
+      });
+
+      if (factory.createKeyed) {
+        const createKeyed = factory.createKeyed.bind(factory);
+        describe('with an HMAC key, a chain rebuilt without it is caught', () => {
+          const key = Buffer.from('the real audit key: 32 bytes....');
+          const otherKey = Buffer.from('an editor who guessed another key');
+
+          /** Alters record `from`, then re-seals it and every later record with `sealKey`, as an editor who knows the format would. */
+          async function rebuildFrom(from: number, sealKey: Buffer | undefined): Promise<void> {
+            const stored = await factory.readAll();
+            let head = from > 1 ? { seq: from - 1, hash: stored[from - 2]!.hash } : undefined;
+            for (const old of stored.slice(from - 1)) {
+              const details = old.seq === from ? { ...old.details, bytes: 1 } : old.details;
+              const resealed = sealAuditRecord({ type: old.type, actor: old.actor, requestId: old.requestId, details }, head, { chain: old.chain, at: new Date(old.at), key: sealKey });
+              await tamper.alter(old.seq, (r) => {
+                for (const k of Object.keys(r)) delete (r as unknown as Record<string, unknown>)[k];
+                Object.assign(r, resealed);
+              });
+              head = { seq: resealed.seq, hash: resealed.hash };
+            }
+          }
+
+          it('a keyed chain verifies with its key; every record has an HMAC, and another key calls record 1 forged', async () => {
+            const log = await createKeyed(key);
+            for (let i = 1; i <= 6; i++) await log.append(event(i));
+            const stored = await factory.readAll();
+            assert.ok(stored.every((r) => /^[0-9a-f]{64}$/.test(r.hmac ?? '')), 'every record carries an HMAC');
+            assert.deepEqual(await verifyAuditChain(stored, key), { ok: true, count: 6, head: { seq: 6, hash: stored[5]!.hash } });
+            const other = await verifyAuditChain(stored, otherKey);
+            assert.deepEqual(other.ok ? other : [other.seq, other.problem], [1, 'forged']);
+          });
+
+          it('records 4 to 6 rebuilt without a key: the hash chain holds, the key finds record 4 unsigned', async () => {
+            const log = await createKeyed(key);
+            for (let i = 1; i <= 6; i++) await log.append(event(i));
+            await rebuildFrom(4, undefined);
+            const plain = await verifyAuditChain(await factory.readAll());
+            assert.equal(plain.ok, true, `without the key the rebuilt chain passes: ${JSON.stringify(plain)}`);
+            const verdict = await verifyAuditChain(await factory.readAll(), key);
+            assert.deepEqual(verdict.ok ? verdict : [verdict.seq, verdict.problem], [4, 'unsigned']);
+          });
+
+          it('the whole chain rebuilt with another key: the hash chain holds, the key finds record 1 forged', async () => {
+            const log = await createKeyed(key);
+            for (let i = 1; i <= 6; i++) await log.append(event(i));
+            await rebuildFrom(1, otherKey);
+            const plain = await verifyAuditChain(await factory.readAll());
+            assert.equal(plain.ok, true, `without the key the rebuilt chain passes: ${JSON.stringify(plain)}`);
+            const verdict = await verifyAuditChain(await factory.readAll(), key);
+            assert.deepEqual(verdict.ok ? verdict : [verdict.seq, verdict.problem], [1, 'forged']);
+          });
+        });
+      }
+    }
 
     if (factory.unwritable) {
       const unwritable = factory.unwritable.bind(factory);

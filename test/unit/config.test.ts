@@ -22,7 +22,8 @@ describe('loadConfig', () => {
     assert.equal(c.allowPlainFtp, false);
     assert.equal(c.autoLogoutSeconds, 10);
     assert.deepEqual(c.destinations, [{ name: 'Local outbox', spec: { protocol: 'local', root: resolve('./data/outbox'), folder: '/', label: 'Local outbox' } }]);
-    assert.deepEqual([c.ticketing, c.store, c.notifier], [{ kind: 'local' }, { kind: 'memory' }, { kind: 'log' }]);
+    assert.deepEqual([c.ticketing, c.store, c.notifier], [{ kind: 'local' }, { kind: 'sqlite' }, { kind: 'log' }]);
+    assert.deepEqual(c.signIn, {}, 'local sign-in for every cloud');
     assert.equal(c.publicUrl, 'http://localhost:3978');
   });
 
@@ -61,8 +62,26 @@ describe('loadConfig', () => {
     fails({ FILEFERRY_TICKETING: 'servicenow-typo' }, /FILEFERRY_TICKETING="servicenow-typo" is not a ticketing backend/);
     fails({ FILEFERRY_STORE: 'postgres' }, /FILEFERRY_STORE="postgres"/);
     fails({ FILEFERRY_NOTIFIER: 'pager' }, /FILEFERRY_NOTIFIER="pager"/);
-    assert.throws(() => loadConfig({ FILEFERRY_STORE: 'postgres' }), (e: unknown) => e instanceof ConfigError && /one of: memory/.test(e.hint));
+    assert.throws(() => loadConfig({ FILEFERRY_STORE: 'postgres' }), (e: unknown) => e instanceof ConfigError && /one of: sqlite, memory, dynamodb, cosmos/.test(e.hint));
     assert.equal(loadConfig({ FILEFERRY_TICKETING: ' local ' }).ticketing.kind, 'local');
+    fails({ FILEFERRY_TICKETING: 'servicenow' }, /SERVICENOW_INSTANCE_URL \(needed by FILEFERRY_TICKETING=servicenow\)/);
+    fails({ FILEFERRY_STORE: 'cosmos' }, /COSMOS_ENDPOINT \(needed by FILEFERRY_STORE=cosmos\)/);
+    fails({ FILEFERRY_STORE: 'cosmos', COSMOS_ENDPOINT: 'http://c.example' }, /COSMOS_ENDPOINT.*https/);
+    fails({ FILEFERRY_STORE: 'dynamodb', FILEFERRY_DYNAMODB_TABLE_PREFIX: 'bad prefix!' }, /FILEFERRY_DYNAMODB_TABLE_PREFIX/);
+    assert.deepEqual(loadConfig({ FILEFERRY_STORE: 'dynamodb' }).store, { kind: 'dynamodb', FILEFERRY_DYNAMODB_TABLE_PREFIX: 'FileFerry', FILEFERRY_DYNAMODB_REQUEST_TTL_DAYS: 90 });
+    assert.deepEqual(loadConfig({ FILEFERRY_STORE: 'cosmos', COSMOS_ENDPOINT: 'https://c.example:443/', COSMOS_KEY_REF: 'env:K' }).store, { kind: 'cosmos', COSMOS_ENDPOINT: 'https://c.example:443/', COSMOS_DATABASE: 'fileferry', COSMOS_KEY_REF: 'env:K' });
+  });
+
+  it('turns on sign-in per cloud, and names what a half configuration lacks', () => {
+    const aws = loadConfig({ FILEFERRY_AWS_SSO_START_URL: 'https://acme.awsapps.com/start', FILEFERRY_AWS_SSO_REGION: 'eu-west-1', FILEFERRY_AWS_ACCOUNT_ID: '123456789012' });
+    assert.deepEqual(aws.signIn, { aws: { startUrl: 'https://acme.awsapps.com/start', ssoRegion: 'eu-west-1', accountId: '123456789012' } });
+    fails({ FILEFERRY_AWS_SSO_START_URL: 'https://acme.awsapps.com/start' }, /FILEFERRY_AWS_SSO_REGION is not/);
+    fails({ FILEFERRY_AWS_SSO_START_URL: 'https://x', FILEFERRY_AWS_SSO_REGION: 'eu-west-1', FILEFERRY_AWS_ACCOUNT_ID: '12' }, /FILEFERRY_AWS_ACCOUNT_ID/);
+    const azure = loadConfig({ FILEFERRY_ENTRA_TENANT_ID: 't', FILEFERRY_ENTRA_CLIENT_ID: 'c', FILEFERRY_AZURE_STORAGE_ACCOUNTS: 'WestEurope=https://a1.blob.core.windows.net/, eastus=https://a2.blob.core.windows.net' });
+    assert.deepEqual(azure.signIn.entra?.storageAccounts, { westeurope: 'https://a1.blob.core.windows.net', eastus: 'https://a2.blob.core.windows.net' });
+    fails({ FILEFERRY_ENTRA_TENANT_ID: 't' }, /FILEFERRY_ENTRA_CLIENT_ID is not set/);
+    fails({ FILEFERRY_ENTRA_TENANT_ID: 't', FILEFERRY_ENTRA_CLIENT_ID: 'c', FILEFERRY_AZURE_STORAGE_ACCOUNTS: 'westeurope=https://a1.blob.core.windows.net?sv=1' }, /FILEFERRY_AZURE_STORAGE_ACCOUNTS/);
+    fails({ FILEFERRY_AUDIT_KEY_REF: 'nope' }, /FILEFERRY_AUDIT_KEY_REF/);
   });
 
   it('reads saved destinations into specs: pinned SFTP keys, key authentication, a private CA, secret references', async () => {

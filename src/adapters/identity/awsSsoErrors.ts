@@ -51,12 +51,14 @@ export function awsSsoError(e: unknown, what: string, signal?: AbortSignal): Ide
   if (name === 'ResourceNotFoundException' || name === 'AccessDeniedException' || name === 'AccessDenied' || status === 403 || status === 404) {
     return fail('ACCESS_DENIED', `${what} failed: AWS refused access (${detail}).`, 'Ask your AWS administrator to assign you the account and permission set FileFerry uses.');
   }
-  if (name === 'TimeoutError' || err.code === 'ETIMEDOUT') {
-    return fail('TIMEOUT', `${what} failed: AWS did not answer in time (${detail}).`, 'Try again; check the network path to AWS if it keeps failing.');
-  }
-  if (isNetworkErrno(e) || isNetworkErrno((e as { cause?: unknown })?.cause)) {
+  // Before the TimeoutError check: @smithy/node-http-handler renames ECONNRESET and EPIPE errors
+  // "TimeoutError" (NODEJS_TIMEOUT_ERROR_CODES), though a dropped connection is no timeout.
+  if (err.code !== 'ETIMEDOUT' && (isNetworkErrno(e) || isNetworkErrno((e as { cause?: unknown })?.cause))) {
     // A Node socket error's message names only the address ("connect ECONNREFUSED 127.0.0.1:443").
     return fail('NETWORK', `${what} failed: AWS could not be reached (${err.code ?? name}${err.message ? `: ${clip(err.message)}` : ''}).`, 'Try again; check the network path and the AWS_ENDPOINT_URL_* settings if it keeps failing.');
+  }
+  if (name === 'TimeoutError' || err.code === 'ETIMEDOUT') {
+    return fail('TIMEOUT', `${what} failed: AWS did not answer in time (${detail}).`, 'Try again; check the network path to AWS if it keeps failing.');
   }
   if (status !== undefined && status >= 500) {
     return fail('SERVER_ERROR', `${what} failed at AWS (${detail}).`, 'Try again; check the AWS status page if it keeps failing.');

@@ -25,9 +25,10 @@ export interface DeviceCodePollOptions<T> {
    * at the next interval, up to `maxTransientFailures` in a row.
    */
   request: (signal: AbortSignal) => Promise<PollAnswer<T>>;
-  /** Called when a request starts, and when it ends still pending; `n` counts requests from 1. */
+  /** Called as each token request starts; `n` counts requests from 1. */
   onRequest?: (n: number) => void;
-  onPending?: (n: number, answer: 'pending' | 'slow-down', intervalMs: number) => void;
+  /** Called when a request ends without the grant: pending, slow-down, or a transient failure to retry. */
+  onPending?: (n: number, answer: 'pending' | 'slow-down' | 'retry', intervalMs: number) => void;
   maxTransientFailures?: number;
 }
 
@@ -70,7 +71,7 @@ export async function pollDeviceCode<T>(options: DeviceCodePollOptions<T>): Prom
     } catch (e) {
       if (signal.aborted) throw signInCancelled('The AWS sign-in');
       if (e instanceof IdentityError && e.retryable && ++transientInARow < maxTransient) {
-        options.onPending?.(n, 'pending', intervalMs);
+        options.onPending?.(n, 'retry', intervalMs);
         continue;
       }
       throw e;
