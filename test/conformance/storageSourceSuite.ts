@@ -185,6 +185,15 @@ export function storageSourceConformance(name: string, setup: () => Promise<Stor
         assert.ok(bytes.equals(big.subarray(1000, 300_017)));
       });
 
+      it('an object as the listing gave it reads too, pinned the same way as one from stat', async () => {
+        // The bot transfers what the file picker listed: a listing's version pin must work for reads.
+        const listed = (await source.list(container)).objects.find((o) => o.key === 'big.bin');
+        assert.ok(listed, 'big.bin is listed');
+        assert.equal(listed.etag, info.etag, 'listing and stat give the same pin');
+        const bytes = await readAll(await source.read(container, listed, { start: 0, end: 4096 }));
+        assert.ok(bytes.equals(big.subarray(0, 4096)));
+      });
+
       it('a range ending at the size returns the tail', async () => {
         const start = big.length - 777;
         const bytes = await readAll(await source.read(container, info, { start, end: big.length }));

@@ -200,7 +200,8 @@ export class FakeEntra {
     if (req.method === 'POST' && url.pathname === `${tenant}/oauth2/v2.0/devicecode`) return this.deviceCode(new URLSearchParams(body), res);
     if (req.method === 'POST' && url.pathname === `${tenant}/oauth2/v2.0/token`) return this.token(new URLSearchParams(body), res);
     if (req.method === 'GET' && url.pathname === '/devicelogin') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<p>Enter the code shown on the card.</p>');
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<p>Enter the code shown on the card.</p>');
       return;
     }
     this.json(res, 404, { error: 'not_found', error_description: `The fake Entra ID serves no ${req.method} ${url.pathname}.` });

@@ -16,7 +16,8 @@ describe('Entra ID network clients', () => {
         seen.push({ method: req.method, body, type: req.headers['content-type'] });
         if (req.url === '/slow') return; // never answers
         const status = req.url === '/error' ? 400 : 200;
-        res.writeHead(status, { 'content-type': 'application/json', 'X-Ms-Request-Id': 'r-1' }).end(JSON.stringify({ ok: status === 200, error: status === 400 ? 'authorization_pending' : undefined }));
+        res.writeHead(status, { 'content-type': 'application/json', 'X-Ms-Request-Id': 'r-1' });
+        res.end(JSON.stringify({ ok: status === 200, error: status === 400 ? 'authorization_pending' : undefined }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

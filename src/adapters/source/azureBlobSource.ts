@@ -68,7 +68,8 @@ export class AzureBlobSource implements StorageSource {
           key: b.name,
           size: b.properties.contentLength ?? 0,
           lastModified: b.properties.lastModified,
-          etag: b.properties.etag,
+          // Listings give the ETag bare, headers quoted: one form, so a listed object reads.
+          etag: quotedEtag(b.properties.etag),
           ...(b.properties.contentMD5 ? { checksums: { md5: Buffer.from(b.properties.contentMD5).toString('hex') } } : {}),
         }));
       return { folders, objects, ...(page.continuationToken ? { nextToken: page.continuationToken } : {}) };
@@ -88,7 +89,7 @@ export class AzureBlobSource implements StorageSource {
         key,
         size: props.contentLength ?? 0,
         lastModified: props.lastModified,
-        etag: props.etag,
+        etag: quotedEtag(props.etag),
         ...(props.contentMD5 ? { checksums: { md5: Buffer.from(props.contentMD5).toString('hex') } } : {}),
       };
     } catch (e) {
@@ -120,7 +121,7 @@ export class AzureBlobSource implements StorageSource {
     const body = response.readableStreamBody as (Readable & AsyncIterable<Buffer>) | undefined;
     const total = /\/(\d+)$/.exec(response.contentRange ?? '')?.[1];
     const how =
-      object.etag && response.etag && response.etag !== object.etag
+      object.etag && response.etag && quotedEtag(response.etag) !== quotedEtag(object.etag)
         ? `its ETag is now ${response.etag}`
         : total !== undefined && Number(total) !== object.size
           ? `it now has ${total} bytes`
@@ -178,4 +179,10 @@ function parseAccountUrl(accountUrl: string): URL {
     `The Azure account URL "${redactSas(accountUrl.split('?')[0] ?? '')}" is not an http(s) URL.`,
     'Use https://<account>.blob.core.windows.net/.',
   );
+}
+
+/** An ETag in its header form, quoted ("0x8DC…"), whichever form the service returned. */
+function quotedEtag(etag: string | undefined): string | undefined {
+  if (!etag) return etag;
+  return etag.startsWith('"') || etag.startsWith('W/"') ? etag : `"${etag}"`;
 }
