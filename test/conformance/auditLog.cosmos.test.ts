@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
-import { COSMOS_CONTAINERS, auditItemId, auditSeqOfId, withoutSystemFields } from '../../src/adapters/store/cosmosContainers';
+import { CONTAINER_SPECS, auditItemId, auditSeqOfId, withoutSystemFields } from '../../src/adapters/store/cosmosContainers';
 import { openCosmosStores, type CosmosStores } from '../../src/adapters/store/cosmosStores';
 import { verifyAuditChain } from '../../src/domain/auditChain';
 import { StoreError } from '../../src/domain/errors';
@@ -40,7 +40,7 @@ describe('CosmosAudit (cosmosdb-server)', function () {
     opened.push(stores);
     return stores;
   }
-  const container = (): Container => server.admin.database(server.database).container(COSMOS_CONTAINERS.audit.id);
+  const container = (): Container => server.admin.database(server.database).container(CONTAINER_SPECS.audit.id);
   const fresh = (): void => void (chain = `test-${randomBytes(6).toString('hex')}`);
 
   /** Every item of the chain, read with the harness's own client, in storage (id) order. */

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { COSMOS_CONTAINERS, hostKeyItemId } from '../../src/adapters/store/cosmosContainers';
+import { CONTAINER_SPECS, hostKeyItemId } from '../../src/adapters/store/cosmosContainers';
 import { openCosmosStores, type CosmosStores } from '../../src/adapters/store/cosmosStores';
 import { StoreError } from '../../src/domain/errors';
 import { startCosmosServer, type CosmosTestServer } from '../support/cosmosServer';
@@ -38,7 +38,7 @@ describe('CosmosHostKeys (cosmosdb-server)', () => {
       const keys = connect().hostKeys;
       assert.equal(await keys.trust('FD00::1', 2222, 'SHA256:ipv6'), true);
       assert.equal(await keys.get('fd00::1', 2222), 'SHA256:ipv6');
-      const { resource } = await server.admin.database(server.database).container(COSMOS_CONTAINERS.hostKeys.id).item('[fd00::1]:2222', '[fd00::1]:2222').read();
+      const { resource } = await server.admin.database(server.database).container(CONTAINER_SPECS.hostKeys.id).item('[fd00::1]:2222', '[fd00::1]:2222').read();
       assert.equal(resource.fingerprint, 'SHA256:ipv6');
       assert.equal(resource.port, 2222);
       assert.match(resource.confirmedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
-import { COSMOS_CONTAINERS, COSMOS_SYSTEM_FIELDS } from '../../src/adapters/store/cosmosContainers';
+import { CONTAINER_SPECS, SYSTEM_FIELDS } from '../../src/adapters/store/cosmosContainers';
 import { openCosmosStores, type CosmosStoresOptions, type CosmosStores } from '../../src/adapters/store/cosmosStores';
 import { SecretsError, StoreError } from '../../src/domain/errors';
 import type { RequestRecord } from '../../src/domain/requestRecord';
@@ -52,9 +52,9 @@ describe('CosmosRequestRepository (cosmosdb-server)', function () {
       const requests = open().requests;
       const r = record(id(), { source: { container: 'c', key: 'dossier été/✓.csv', size: 9_007_199_254_740_991 } });
       await requests.put(r);
-      const { resource } = await server.admin.database(server.database).container(COSMOS_CONTAINERS.requests.id).item(r.id, r.id).read();
+      const { resource } = await server.admin.database(server.database).container(CONTAINER_SPECS.requests.id).item(r.id, r.id).read();
       const extra = Object.keys(resource).filter((k) => !(k in r));
-      assert.ok(extra.every((k) => (COSMOS_SYSTEM_FIELDS as readonly string[]).includes(k)), `only system fields added: ${extra.join(', ')}`);
+      assert.ok(extra.every((k) => (SYSTEM_FIELDS as readonly string[]).includes(k)), `only system fields added: ${extra.join(', ')}`);
       assert.deepEqual(await open().requests.get(r.id), r);
     });
 

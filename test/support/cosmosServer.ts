@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CosmosClient, type CosmosClientOptions } from '@azure/cosmos';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
-import { COSMOS_CONTAINERS, DEFAULT_COSMOS_DATABASE, containerDefinition } from '../../src/adapters/store/cosmosContainers';
+import { CONTAINER_SPECS, DEFAULT_COSMOS_DATABASE, containerDefinition } from '../../src/adapters/store/cosmosContainers';
 import { generateTestCertificates } from './testCertificates';
 import { tempDir } from './tmp';
 
@@ -112,7 +112,7 @@ export async function startCosmosServer(options: { database?: string } = {}): Pr
     const admin = new CosmosClient({ endpoint, key: COSMOS_TEST_KEY, ...clientOptions });
     const database = options.database ?? DEFAULT_COSMOS_DATABASE;
     const { database: db } = await admin.databases.createIfNotExists({ id: database });
-    for (const design of Object.values(COSMOS_CONTAINERS)) await db.containers.createIfNotExists(containerDefinition(design));
+    for (const design of Object.values(CONTAINER_SPECS)) await db.containers.createIfNotExists(containerDefinition(design));
 
     async function stop(): Promise<void> {
       try {

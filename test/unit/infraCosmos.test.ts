@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COSMOS_CONTAINERS, DEFAULT_COSMOS_DATABASE, DEFAULT_REQUEST_TTL_DAYS } from '../../src/adapters/store/cosmosContainers';
+import { CONTAINER_SPECS, DEFAULT_COSMOS_DATABASE, DEFAULT_REQUEST_TTL_DAYS } from '../../src/adapters/store/cosmosContainers';
 
 /**
  * infra/cosmos.bicep declares what the Cosmos DB stores expect: the database and the same
@@ -167,17 +167,17 @@ describe('infra/cosmos.bicep matches the Cosmos DB stores', () => {
       assert.equal(resource.uniqueKeyPolicy, undefined, `${c.symbol}: no unique key policy (the audit id scheme is the conditional write)`);
       return { id: resource.id, partitionKey: partitionKey.paths };
     });
-    const expected = Object.values(COSMOS_CONTAINERS).map((d) => ({ id: d.id, partitionKey: [d.partitionKey] }));
+    const expected = Object.values(CONTAINER_SPECS).map((d) => ({ id: d.id, partitionKey: [d.partitionKey] }));
     const byId = (a: { id: Value }, b: { id: Value }) => String(a.id).localeCompare(String(b.id));
     assert.deepEqual(declared.sort(byId), expected.sort(byId));
   });
 
   it('requests expire after requestTtlDays (default as in cosmosContainers.ts); audit and host keys never do', () => {
     assert.equal(params().get('requestTtlDays')?.default, String(DEFAULT_REQUEST_TTL_DAYS));
-    assert.equal(COSMOS_CONTAINERS.requests.defaultTtlSeconds, DEFAULT_REQUEST_TTL_DAYS * 86_400);
+    assert.equal(CONTAINER_SPECS.requests.defaultTtlSeconds, DEFAULT_REQUEST_TTL_DAYS * 86_400);
     for (const c of byType(CONTAINER)) {
       const resource = obj(obj(c.body.properties, 'properties').resource, 'resource');
-      const design = Object.values(COSMOS_CONTAINERS).find((d) => d.id === resource.id)!;
+      const design = Object.values(CONTAINER_SPECS).find((d) => d.id === resource.id)!;
       if ('defaultTtlSeconds' in design) assert.equal(resource.defaultTtl, 'requestTtlDays > 0 ? requestTtlDays * 86400 : -1', `${design.id} TTL`);
       else assert.equal(resource.defaultTtl, undefined, `${design.id} has no TTL`);
     }

@@ -3,10 +3,10 @@ import { DEFAULT_CHAIN, sealAuditRecord, type ChainHead } from '../../domain/aud
 import { StoreError } from '../../domain/errors';
 import type { AuditEvent, AuditFilter, AuditLog, AuditReader, AuditRecord } from '../../ports/auditLog';
 import type { CosmosConnection } from './cosmosConnection';
-import { AUDIT_SEQ_DIGITS, COSMOS_CONTAINERS, auditItemId, auditSeqOfId, withoutSystemFields } from './cosmosContainers';
+import { AUDIT_SEQ_DIGITS, CONTAINER_SPECS, auditItemId, auditSeqOfId, withoutSystemFields } from './cosmosContainers';
 import { OWNER_RESOURCE_NOT_EXIST, cosmosError, cosmosMissing, cosmosStatus } from './cosmosErrors';
 
-const CONTAINER = COSMOS_CONTAINERS.audit.id;
+const CONTAINER = CONTAINER_SPECS.audit.id;
 /** Records per page when reading: one window of consecutive ids, sorted in memory. */
 const PAGE = 100;
 /** Lost races before `append` gives up with CONFLICT (each loss means another writer got a record in). */

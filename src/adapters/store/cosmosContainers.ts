@@ -41,13 +41,13 @@ export interface CosmosContainerDesign {
   defaultTtlSeconds?: number;
 }
 
-export const COSMOS_CONTAINERS = {
+export const CONTAINER_SPECS = {
   requests: { id: 'requests', partitionKey: '/id', defaultTtlSeconds: DEFAULT_REQUEST_TTL_DAYS * 86_400 },
   audit: { id: 'audit', partitionKey: '/chain' },
   hostKeys: { id: 'hostKeys', partitionKey: '/id' },
 } as const satisfies Record<string, CosmosContainerDesign>;
 
-export type CosmosContainerName = keyof typeof COSMOS_CONTAINERS;
+export type CosmosContainerName = keyof typeof CONTAINER_SPECS;
 
 /** The container as the SDK creates it (`database.containers.createIfNotExists`): tests and bootstrap tools. */
 export function containerDefinition(design: CosmosContainerDesign): ContainerDefinition {
@@ -91,13 +91,13 @@ export function isValidChainName(chain: string): boolean {
 }
 
 /** The fields Cosmos adds to every item; the stores drop them on read. */
-export const COSMOS_SYSTEM_FIELDS = ['_rid', '_self', '_etag', '_attachments', '_ts'] as const;
+export const SYSTEM_FIELDS = ['_rid', '_self', '_etag', '_attachments', '_ts'] as const;
 
 /** The item without Cosmos's system fields (and without `drop`, e.g. the audit item's own `id`). */
 export function withoutSystemFields<T>(item: Record<string, unknown>, drop: readonly string[] = []): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) {
-    if ((COSMOS_SYSTEM_FIELDS as readonly string[]).includes(k) || drop.includes(k)) continue;
+    if ((SYSTEM_FIELDS as readonly string[]).includes(k) || drop.includes(k)) continue;
     out[k] = v;
   }
   return out as T;

@@ -1,10 +1,10 @@
 import { StoreError } from '../../domain/errors';
 import type { HostKeyStore } from '../../ports/hostKeyStore';
 import type { CosmosConnection } from './cosmosConnection';
-import { COSMOS_CONTAINERS, hostKeyItemId } from './cosmosContainers';
+import { CONTAINER_SPECS, hostKeyItemId } from './cosmosContainers';
 import { OWNER_RESOURCE_NOT_EXIST, cosmosError, cosmosMissing, cosmosStatus } from './cosmosErrors';
 
-const CONTAINER = COSMOS_CONTAINERS.hostKeys.id;
+const CONTAINER = CONTAINER_SPECS.hostKeys.id;
 
 /** A confirmed host key as the container holds it. */
 interface HostKeyItem {

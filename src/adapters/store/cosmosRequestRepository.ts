@@ -1,10 +1,10 @@
 import type { RequestRecord } from '../../domain/requestRecord';
 import type { RequestRepository } from '../../ports/requestRepository';
 import type { CosmosConnection } from './cosmosConnection';
-import { COSMOS_CONTAINERS, withoutSystemFields } from './cosmosContainers';
+import { CONTAINER_SPECS, withoutSystemFields } from './cosmosContainers';
 import { OWNER_RESOURCE_NOT_EXIST, cosmosError, cosmosMissing } from './cosmosErrors';
 
-const CONTAINER = COSMOS_CONTAINERS.requests.id;
+const CONTAINER = CONTAINER_SPECS.requests.id;
 /** Items per page of a query: one page is all a query holds in memory. */
 const PAGE = 100;
 
