@@ -111,11 +111,13 @@ export class RequestWorkflow {
       if (actor.upn) record.owner.upn = actor.upn;
       record.tickets = await this.deps.ticketing.createPair(newTicketPair(record, actor, form));
       moveTo(record, 'ticketed');
-      const challenge = await this.deps.identity.beginSignIn(scopeOf(record));
+      // The sign-in lives until the request ends: ending it (cancel, expiry, shutdown) aborts this signal.
+      const signInSignal = this.ctx.sessions.watch(record.id);
+      const challenge = await this.deps.identity.beginSignIn(scopeOf(record), signInSignal);
       record.signInProvider = challenge.provider;
       this.ctx.vault.patch(record.id, { challenge });
       await this.ctx.save(record);
-      this.watchSignIn(record);
+      this.watchSignIn(record, signInSignal);
       await this.ctx.audit.record({
         type: 'request.submitted',
         requestId: record.id,
@@ -238,11 +240,10 @@ export class RequestWorkflow {
    * code expires) the request moves on by itself and the listeners get the next screen, so the
    * user never has to press "I have signed in". The button stays as a fallback.
    */
-  private watchSignIn(record: RequestRecord): void {
+  private watchSignIn(record: RequestRecord, signal: AbortSignal): void {
     const { identity } = this.deps;
     if (!identity.awaitSignIn) return;
     const id = record.id;
-    const signal = this.ctx.sessions.watch(id);
     void identity
       .awaitSignIn(scopeOf(record), signal)
       .then(
