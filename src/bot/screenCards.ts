@@ -31,6 +31,13 @@ const VERIFICATION: Record<string, string> = {
   'size+source-checksum+server-hash': "size, the source's checksum and the server's SHA-256",
 };
 
+/** The state as people read it; a failed request says how (interrupted by a restart, rejected sign-in …). */
+function stateName(r: RequestRecord): string {
+  if (r.state !== 'failed' || !r.failure) return STATE_NAMES[r.state];
+  if (r.failure.code === 'INTERRUPTED') return r.failure.retryable ? 'Interrupted (can resume)' : 'Interrupted';
+  return `Failed (${r.failure.code})`;
+}
+
 const STATE_NAMES: Record<RequestRecord['state'], string> = {
   draft: 'Draft',
   ticketed: 'Waiting for sign-in',
@@ -55,6 +62,7 @@ export function cardFor(screen: Screen): RenderedCard {
         requestId: screen.requestId,
         values: screen.values,
         errors: screen.errors,
+        ...(screen.note ? { note: screen.note } : {}),
         choices: {
           environments: ENVIRONMENTS.map((e) => ({ title: e, value: e })),
           clouds: CLOUDS.map((c) => ({ title: c, value: c })),
@@ -71,7 +79,7 @@ export function cardFor(screen: Screen): RenderedCard {
         requestId: screen.requestId,
         provider: c.provider,
         userName: c.kind === 'continue-as' ? c.userName : '',
-        ...(c.kind === 'device-code' ? { verificationUrl: c.verificationUrl, userCode: c.userCode } : {}),
+        ...(c.kind === 'device-code' ? { verificationUrl: c.verificationUrl, userCode: c.userCode, expires: humanDate(c.expiresAt) } : {}),
       });
     }
     case 'buckets':
@@ -142,7 +150,7 @@ export function cardFor(screen: Screen): RenderedCard {
         requests: screen.requests.map((r) => ({
           requestId: r.id,
           fileName: fileNameOf(r.source?.key) || r.form?.key || '(not chosen yet)',
-          state: STATE_NAMES[r.state],
+          state: stateName(r),
           updated: humanDate(r.updatedAt),
           tickets: r.tickets ? `${r.tickets.user.number} / ${r.tickets.audit.number}` : '',
         })),

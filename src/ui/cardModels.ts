@@ -50,6 +50,8 @@ export interface RequestFormCard {
   values: RequestFormValues;
   /** Per-field messages; a field without an entry is valid. */
   errors: Partial<Record<keyof RequestFormCard['values'], string>>;
+  /** A problem with the request as a whole (the ticketing system could not be reached); absent normally. */
+  note?: string;
   choices: { environments: Choice[]; clouds: Choice[]; regions: Choice[]; assignmentGroups: Choice[]; priorities: Choice[] };
 }
 
@@ -67,6 +69,8 @@ export interface SignInCard {
   /** Device authorization (real SSO): the link and code to show. */
   verificationUrl?: string;
   userCode?: string;
+  /** When the code stops working, as people read a time. */
+  expires?: string;
 }
 
 export interface BucketPickerCard {

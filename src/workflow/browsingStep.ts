@@ -4,6 +4,7 @@ import { WorkflowError } from '../domain/workflowError';
 import { isFerryError } from '../domain/errors';
 import type { IdentitySession, SignInScope } from '../ports/identityProvider';
 import { endRequest } from './requestEnding';
+import { notes } from './ticketWording';
 import { cardString } from './actionGuard';
 import { applyFilter, listContainers, openFolder, turnPage } from './browsing';
 import type { DestinationStep } from './destinationStep';
@@ -75,6 +76,7 @@ export class BrowsingStep {
     record.signedInAt = ctx.now().toISOString();
     await ctx.save(record);
     await ctx.audit.record({ type: 'signin.completed', requestId: record.id, actor: actor.userId, details: { provider: record.signInProvider ?? ctx.deps.identity.name, principal: identity.principal } });
+    ctx.notes.add(record, notes.signedIn(record.owner.name, record.signInProvider ?? ctx.deps.identity.name, identity.principal));
     const form = record.form!;
     const buckets = await listContainers(session, record.id, form.cloud, form.region);
     if (!form.container) return { screen: buckets };

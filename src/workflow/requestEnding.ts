@@ -53,6 +53,8 @@ export async function endRequest(ctx: WorkflowContext, record: RequestRecord, en
 async function writeTickets(ctx: WorkflowContext, record: RequestRecord, tickets: Ending['tickets']): Promise<void> {
   const t = record.tickets;
   if (!t) return;
+  // The milestones before this end are in the journal first.
+  await ctx.notes.settled(record.id);
   try {
     await ctx.deps.ticketing.addWorkNote(t.user, tickets.note);
     await ctx.deps.ticketing.addWorkNote(t.audit, tickets.note);

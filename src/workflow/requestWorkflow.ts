@@ -1,5 +1,6 @@
 import { OPEN_STATES, fileNameOf, type Actor, type RequestRecord, type RequestState } from '../domain/requestRecord';
 import { moveTo } from '../domain/requestStates';
+import { isFerryError } from '../domain/errors';
 import { WorkflowError } from '../domain/workflowError';
 import { runTransfer } from '../transfer/engine';
 import { ActionGate } from './actionGate';
@@ -17,6 +18,7 @@ import { endingScreen, type ActionOutcome, type Screen } from './screens';
 import { SecretVault } from './secretVault';
 import { SignInSessions } from './sessions';
 import { newTicketPair, notes } from './ticketWording';
+import { TicketNotes } from './ticketNotes';
 import { TransferJobs } from './transferJobs';
 import { TransferStep } from './transferStep';
 import { SYSTEM, type TransferListener, type Volatile, type WorkflowContext, type WorkflowDeps } from './workflowContext';
@@ -48,10 +50,13 @@ export class RequestWorkflow {
       deps,
       log,
       choices: new DestinationChoices(deps.policy.savedDestinations),
-      sessions: new SignInSessions(deps.identity, log, deps.policy.browseIdleSeconds ?? 300),
+      sessions: new SignInSessions(deps.identity, log, deps.policy.browseIdleSeconds ?? 300, (requestId, reason) =>
+        audit.record({ type: 'signin.ended', requestId, actor: SYSTEM.userId, details: { reason } }),
+      ),
       vault: new SecretVault<Volatile>(Math.max(retryMinutes, deps.policy.requestTtlMinutes ?? 60) * 60_000),
       jobs: new TransferJobs({ run: deps.runTransfer ?? runTransfer, destinations: deps.destinations, secrets: deps.secrets, tuning: deps.tuning }),
       audit,
+      notes: new TicketNotes(deps.ticketing, log),
       listeners: [],
       now: deps.now ?? (() => new Date()),
       save: async (record) => {
@@ -109,7 +114,16 @@ export class RequestWorkflow {
       const form = checked.values;
       record.form = form;
       if (actor.upn) record.owner.upn = actor.upn;
-      record.tickets = await this.deps.ticketing.createPair(newTicketPair(record, actor, form));
+      try {
+        record.tickets = await this.deps.ticketing.createPair(newTicketPair(record, actor, form));
+      } catch (e) {
+        // Nothing happened yet: the form comes back as typed, to be sent again (tickets are looked up before they are created).
+        if (!isFerryError(e)) throw e;
+        this.ctx.log.warn({ requestId: record.id, code: e.code, error: e.message }, 'the tickets could not be created');
+        await this.ctx.audit.record({ type: 'tickets.failed', requestId: record.id, actor: actor.userId, details: { code: e.code } });
+        const note = `The tickets could not be created, so nothing has happened yet: ${e.message}${e.retryable ? ' Send the form again in a moment.' : ` ${e.hint}`}`;
+        return { screen: { ...this.requestForm(record, form), note } };
+      }
       moveTo(record, 'ticketed');
       // The sign-in lives until the request ends: ending it (cancel, expiry, shutdown) aborts this signal.
       const signInSignal = this.ctx.sessions.watch(record.id);
@@ -117,6 +131,7 @@ export class RequestWorkflow {
       record.signInProvider = challenge.provider;
       this.ctx.vault.patch(record.id, { challenge });
       await this.ctx.save(record);
+      await this.ctx.audit.record({ type: 'signin.started', requestId: record.id, actor: actor.userId, details: { provider: challenge.provider, kind: challenge.kind } });
       this.watchSignIn(record, signInSignal);
       await this.ctx.audit.record({
         type: 'request.submitted',
@@ -303,6 +318,8 @@ export class RequestWorkflow {
   /** Stops running transfers and wipes every session and secret (process shutdown). */
   async shutdown(): Promise<void> {
     await this.ctx.jobs.cancelAll();
+    // Each stopped transfer's end is recorded (store, audit, tickets) before anything closes.
+    await this.transferStep.settled();
     await this.ctx.sessions.endAll('shutdown');
     this.ctx.vault.wipeAll();
   }

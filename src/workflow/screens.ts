@@ -14,7 +14,7 @@ import type { TransferEnding } from './requestEnding';
  * Adaptive Cards. A screen never carries a credential.
  */
 export type Screen =
-  | { kind: 'requestForm'; requestId: string; values: RequestFormValues; errors: FieldErrors<keyof RequestFormValues>; assignmentGroups: readonly string[] }
+  | { kind: 'requestForm'; requestId: string; values: RequestFormValues; errors: FieldErrors<keyof RequestFormValues>; assignmentGroups: readonly string[]; note?: string }
   | { kind: 'tickets'; requestId: string; tickets: TicketPair }
   | { kind: 'signIn'; requestId: string; challenge: SignInChallenge; note?: string }
   | { kind: 'buckets'; requestId: string; cloud: string; region: string; containers: ContainerInfo[]; note?: string }

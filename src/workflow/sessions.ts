@@ -47,6 +47,8 @@ export class SignInSessions {
     private readonly identity: IdentityProvider,
     private readonly log: WorkflowLog,
     private readonly idleSeconds = 300,
+    /** Told when a live session ends (signed out), for the audit log; never throws into `end`. */
+    private readonly onEnded?: (requestId: string, reason: string) => Promise<void>,
   ) {}
 
   /** Opens the request's session; refuses while one is already live (the caller checks `signedInAt`). */
@@ -122,6 +124,7 @@ export class SignInSessions {
       this.log.warn({ requestId, error: (e as Error).message }, 'sign-out failed; the session is forgotten anyway');
     }
     this.log.info({ requestId, reason }, 'sign-in session ended');
+    await this.onEnded?.(requestId, reason).catch(() => undefined);
     return true;
   }
 

@@ -27,9 +27,13 @@ export function newTicketPair(record: RequestRecord, actor: Actor, form: Request
 }
 
 export const notes = {
+  signedIn: (who: string, provider: string, principal: string): string => `${who} signed in with ${provider} as ${principal}.`,
+  started: (name: string, source: { scheme: string; container: string; object: { key: string; size: number } }, label: string, remotePath: string, attempt: number): string =>
+    `${attempt > 1 ? `Retry (attempt ${attempt}): t` : 'T'}ransfer started: ${source.scheme}://${source.container}/${source.object.key} (${source.object.size} bytes) to ${label} ${remotePath}.`,
+  resumed: (name: string, fromByte: number, attempt: number): string => `The transfer of ${name} resumed at byte ${fromByte} (connection attempt ${attempt}).`,
   completed: (name: string, label: string | undefined, result: TransferResult): string =>
-    `Transferred ${name} (${result.bytes} bytes, SHA-256 ${result.sha256}) to ${label} ${result.finalPath}; verified: ${result.verification}.`,
-  failed: (name: string, code: string, message: string): string => `The transfer of ${name} failed (${code}): ${message}`,
+    `Transferred ${name} (${result.bytes} bytes in ${result.seconds.toFixed(1)} s, SHA-256 ${result.sha256}) to ${label} ${result.finalPath}; verified: ${result.verification}.`,
+  failed: (name: string, code: string, message: string, hint = ''): string => `The transfer of ${name} failed (${code}): ${message}${hint ? ` What to do: ${hint}` : ''}`,
   transferCancelled: (name: string): string => `The transfer of ${name} was cancelled by the requester.`,
   requestCancelled: (id: string): string => `Request ${id} was cancelled by the requester before any transfer.`,
   expired: (id: string): string => `Request ${id} expired without a completed transfer.`,

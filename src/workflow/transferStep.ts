@@ -89,6 +89,11 @@ export class TransferStep {
     return this.cancelling.has(requestId) ? 'cancelling' : 'finishing';
   }
 
+  /** Resolves once every transfer that ended has been recorded (shutdown waits for it before the stores close). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.finishing.values()]);
+  }
+
   /** True while the request has a job running or finishing in this process. */
   isActive(requestId: string): boolean {
     return this.ctx.jobs.isRunning(requestId) || this.finishing.has(requestId);
@@ -191,6 +196,7 @@ export class TransferStep {
       actor: actor.userId,
       details: { source: `${job.source.container}/${job.source.object.key}`, size: job.source.object.size, destination: record.destination?.label ?? null, remotePath: job.remotePath },
     });
+    ctx.notes.add(record, notes.started(fileNameOf(job.source.object.key), job.source, record.destination?.label ?? 'the destination', job.remotePath, record.transfer.attempts));
     // What a Retry needs must outlive the transfer, however long it runs.
     ctx.vault.hold(record.id);
     this.cancelling.delete(record.id);
@@ -200,6 +206,7 @@ export class TransferStep {
       onProgress: (p) => ctx.listeners.forEach((l) => safely(() => l.onProgress?.(snapshot, p))),
       onEvent: (event) => {
         if (event.type === 'started') this.rememberTemporary(record.id, event.temporaryPath);
+        if (event.type === 'resumed') ctx.notes.add(snapshot, notes.resumed(fileNameOf(job.source.object.key), event.fromByte, event.attempt));
         if (event.type === 'attempt-failed' || event.type === 'resumed' || event.type === 'verified') {
           const { type, ...details } = event;
           void ctx.audit.record({ type: `transfer.${type}`, requestId: record.id, actor: 'system', details: details as Record<string, string | number> });
@@ -282,7 +289,7 @@ export class TransferStep {
     const cancelled = error.code === 'CANCELLED';
     const canRetry = !cancelled && error.retryable && !!this.ctx.vault.get(record.id)?.holdings;
     record.failure = { code: error.code, message: error.message, hint: error.hint, retryable: canRetry };
-    const note = cancelled ? notes.transferCancelled(name) : notes.failed(name, error.code, error.message);
+    const note = cancelled ? notes.transferCancelled(name) : notes.failed(name, error.code, error.message, error.hint);
     await endRequest(this.ctx, record, {
       state: cancelled ? 'cancelled' : 'failed',
       audit: { type: cancelled ? 'transfer.cancelled' : 'transfer.failed', actor: 'system', details: { code: error.code, message: error.message, retryable: canRetry } },

@@ -13,6 +13,7 @@ import type { Ticketing } from '../ports/ticketing';
 import type { WorkflowLog } from '../ports/workflowLog';
 import type { TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
 import type { AuditTrail } from './auditTrail';
+import type { TicketNotes } from './ticketNotes';
 import type { DestinationChoices } from './destinationChoices';
 import type { DestinationFormValues, ValidDestination } from './destinationValidation';
 import type { TransferEnding } from './requestEnding';
@@ -91,6 +92,8 @@ export interface WorkflowContext {
   vault: SecretVault<Volatile>;
   jobs: TransferJobs;
   audit: AuditTrail;
+  /** Milestone notes on both tickets, in the background and in order. */
+  notes: TicketNotes;
   listeners: TransferListener[];
   now(): Date;
   /** Bumps the revision and `updatedAt`, then stores the record. */

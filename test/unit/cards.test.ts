@@ -62,7 +62,7 @@ const FIXTURES: Fixture[] = [
   { name: 'signIn', label: 'local', data: { requestId: REQ, provider: 'local', userName: 'Ada Lovelace' } },
   {
     name: 'signIn', label: 'device code',
-    data: { requestId: REQ, provider: 'AWS IAM Identity Center', userName: 'Ada Lovelace', verificationUrl: 'https://device.sso.eu-west-1.amazonaws.com/', userCode: 'WDJB-MJHT' },
+    data: { requestId: REQ, provider: 'AWS IAM Identity Center', userName: 'Ada Lovelace', verificationUrl: 'https://device.sso.eu-west-1.amazonaws.com/', userCode: 'WDJB-MJHT', expires: humanDate('2024-05-01T10:10:00Z') },
   },
   {
     name: 'bucketPicker', label: 'two buckets',
@@ -326,6 +326,7 @@ describe('card content', () => {
     assert.equal(ofType(local, 'Action.OpenUrl').length, 0);
     const device = expandCard('signIn', fixture('signIn', 'device code'));
     assert.ok(texts(device).includes('WDJB-MJHT'));
+    assert.ok(texts(device).some((t) => t.includes(`works until ${humanDate('2024-05-01T10:10:00Z')}`)), 'the card says when the code expires');
     assert.equal(ofType(device, 'Action.OpenUrl')[0].url, 'https://device.sso.eu-west-1.amazonaws.com/');
     assert.deepEqual(verbs(device), ['signin.continue']);
   });
