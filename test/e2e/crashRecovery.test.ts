@@ -269,12 +269,12 @@ describe('e2e: the bot killed with SIGKILL mid-transfer, restarted, and the requ
       await crash.user.waitFor('the failure notice', () => crash.user.messages().find((m) => /big\.bin could not be transferred/.test(String(m.activity.text ?? ''))));
     });
 
-    it('status <id> after the restart reads the request from the store: failed, no longer transferring', async () => {
+    it('status <id> after the restart reads the request from the store: interrupted (resumable), no longer transferring', async () => {
       const before = crash.user.messages().length;
       await crash.user.say(`status ${crash.requestId}`);
       const list = await crash.user.waitFor('the status card', () => crash.user.messages().slice(before).map((m) => cardOf(m.activity)).find((c) => c && cardText(c).includes(crash.requestId)));
       const text = cardText(list);
-      assert.match(text, /Failed/);
+      assert.match(text, /Interrupted \(can resume\)/);
       assert.doesNotMatch(text, /Transferring/);
     });
 
