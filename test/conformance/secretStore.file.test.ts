@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileSecrets } from '../../src/adapters/secrets/fileSecrets';
@@ -30,7 +31,8 @@ describe('FileSecrets', () => {
   }));
 
   it('removes one final line ending and keeps everything else, a key file included', async () => {
-    const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+    // A real key, made now (PKCS#8 PEM ends in one newline, as key files do).
+    const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const cases: Array<[string, string]> = [['pw\n', 'pw'], ['pw\r\n', 'pw'], ['pw\n\n', 'pw\n'], ['pw ', 'pw '], ['pw', 'pw'], [key, key.slice(0, -1)], [`${key}\n`, key]];
     for (const [i, [content, expected]] of cases.entries()) {
       await writeFile(join(dir.path, `nl-${i}`), content);
@@ -45,8 +47,8 @@ describe('FileSecrets', () => {
     await expectFailure(store.resolve(`file:${join(dir.path, 'fifo')}`), { type: SecretsError, code: 'INVALID_CONFIG', withHint: true });
   });
 
-  it('a file FileFerry may not read is ACCESS_DENIED (checked as an unprivileged user)', async function () {
-    if (process.getuid?.() !== 0) this.skip();
+  // The suite runs as root (sshd and vsftpd need it), so another user's process shows the EACCES.
+  it('a file FileFerry may not read is ACCESS_DENIED (checked as an unprivileged user)', async () => {
     const user = ensureTestUser();
     const secret = join(dir.path, 'root-only');
     await writeFile(secret, 'not for you\n', { mode: 0o600 });
