@@ -1,4 +1,4 @@
-import type { Actor, RequestRecord } from '../domain/requestRecord';
+import { fileNameOf, type Actor, type RequestRecord } from '../domain/requestRecord';
 import { moveTo } from '../domain/requestStates';
 import { WorkflowError } from '../domain/workflowError';
 import { isFerryError } from '../domain/errors';
@@ -65,7 +65,7 @@ export class BrowsingStep {
       tickets: { how: 'fail', note: `The sign-in for request ${record.id} did not complete (${e.code}): ${e.message}` },
       reason: mismatch ? 'identity mismatch' : 'sign-in failed',
     });
-    return { kind: 'failed', requestId: record.id, fileName: '', code: e.code, reason: e.message, hint: record.failure.hint, canRetry: false };
+    return { kind: 'failed', requestId: record.id, fileName: fileNameOf(record.form?.key) || 'Your file', code: e.code, reason: e.message, hint: record.failure.hint, canRetry: false };
   }
 
   private async signedIn(record: RequestRecord, actor: Actor, identity: IdentitySession): Promise<ActionOutcome> {
