@@ -103,24 +103,45 @@ export async function verifyAuditChain(records: AsyncIterable<AuditRecord> | Ite
   let prev: AuditRecord | undefined;
   let count = 0;
   const fail = (seq: number, problem: ChainProblem, message: string): ChainVerdict => ({ ok: false, count, seq, problem, message });
-  for await (const r of records) {
-    count++;
-    const expected = (prev?.seq ?? 0) + 1;
-    if (r.seq > expected) return fail(expected, 'removed', `Record ${expected} is missing: record ${prev?.seq ?? 0} is followed by record ${r.seq}.`);
-    if (r.seq < expected) {
-      return fail(r.seq, r.seq === prev?.seq ? 'inserted' : 'reordered', `Record ${r.seq} appears after record ${prev?.seq}: it was ${r.seq === prev?.seq ? 'inserted' : 'moved'}.`);
-    }
-    if (sha256(canonicalAuditJson(r)) !== r.hash) return fail(r.seq, 'altered', `Record ${r.seq} was altered: its content no longer matches its hash.`);
-    if (r.prevHash !== (prev?.hash ?? GENESIS)) {
-      return fail(r.seq, 'inserted', `Record ${r.seq} does not link to record ${prev?.seq ?? 'the start'}: a record was inserted, replaced or reordered here.`);
-    }
-    if (key) {
-      if (!r.hmac) return fail(r.seq, 'unsigned', `Record ${r.seq} has no HMAC although an audit key is configured.`);
-      const want = Buffer.from(mac(key, r.hash), 'hex');
-      const got = Buffer.from(r.hmac, 'hex');
-      if (got.length !== want.length || !timingSafeEqual(got, want)) return fail(r.seq, 'forged', `Record ${r.seq} has an HMAC not made with the audit key: the chain was rebuilt.`);
-    }
-    prev = r;
+  const iterator = (Symbol.asyncIterator in records ? records[Symbol.asyncIterator]() : (records as Iterable<AuditRecord>)[Symbol.iterator]()) as AsyncIterator<AuditRecord> | Iterator<AuditRecord>;
+  try {
+    return await walk();
+  } finally {
+    // A store's paged reader is closed even when the verdict came early.
+    await iterator.return?.();
   }
-  return { ok: true, count, ...(prev ? { head: { seq: prev.seq, hash: prev.hash } } : {}) };
+
+  async function walk(): Promise<ChainVerdict> {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      const r = next.value;
+      count++;
+      const expected = (prev?.seq ?? 0) + 1;
+      if (r.seq > expected) {
+        // A gap: the missing record either turns up further on (moved) or is gone (removed).
+        for (;;) {
+          const later = await iterator.next();
+          if (later.done) break;
+          if (later.value.seq === expected) return fail(expected, 'reordered', `Record ${expected} is out of place: record ${r.seq} stands where it should be, and it comes later.`);
+        }
+        return fail(expected, 'removed', `Record ${expected} is missing: record ${prev?.seq ?? 0} is followed by record ${r.seq}.`);
+      }
+      if (r.seq < expected) {
+        return fail(r.seq, r.seq === prev?.seq ? 'inserted' : 'reordered', `Record ${r.seq} appears after record ${prev?.seq}: it was ${r.seq === prev?.seq ? 'inserted' : 'moved'}.`);
+      }
+      if (sha256(canonicalAuditJson(r)) !== r.hash) return fail(r.seq, 'altered', `Record ${r.seq} was altered: its content no longer matches its hash.`);
+      if (r.prevHash !== (prev?.hash ?? GENESIS)) {
+        return fail(r.seq, 'inserted', `Record ${r.seq} does not link to record ${prev?.seq ?? 'the start'}: a record was inserted, replaced or reordered here.`);
+      }
+      if (key) {
+        if (!r.hmac) return fail(r.seq, 'unsigned', `Record ${r.seq} has no HMAC although an audit key is configured.`);
+        const want = Buffer.from(mac(key, r.hash), 'hex');
+        const got = Buffer.from(r.hmac, 'hex');
+        if (got.length !== want.length || !timingSafeEqual(got, want)) return fail(r.seq, 'forged', `Record ${r.seq} has an HMAC not made with the audit key: the chain was rebuilt.`);
+      }
+      prev = r;
+    }
+    return { ok: true, count, ...(prev ? { head: { seq: prev.seq, hash: prev.hash } } : {}) };
+  }
 }
