@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { DEFAULT_CHAIN, sealAuditRecord, type ChainHead } from '../../domain/auditChain';
 import { StoreError } from '../../domain/errors';
 import type { AuditEvent, AuditFilter, AuditLog, AuditReader, AuditRecord } from '../../ports/auditLog';
-import { dynamoError, sdkAttempts, sdkErrorName } from './dynamoErrors';
+import { dynamoError, sdkAttempts, sdkErrorName, dynamoCall } from './dynamoErrors';
 import { ITEM_ATTRIBUTES } from './dynamoTables';
 
 export interface DynamoAuditOptions {
@@ -152,12 +152,8 @@ export class DynamoAudit implements AuditLog, AuditReader {
     return typeof json === 'string' ? json : undefined;
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
-      throw dynamoError(e, { operation, table: this.options.table });
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return dynamoCall({ operation, table: this.options.table }, run);
   }
 }
 

@@ -120,3 +120,12 @@ function clip(text: string | undefined): string {
   const t = (text ?? '').replace(/\s+/g, ' ').trim();
   return t.length > 160 ? `${t.slice(0, 157)}...` : t || 'no message';
 }
+
+/** Runs one SDK call, turning whatever it throws into the StoreError `dynamoError` maps it to. */
+export async function dynamoCall<T>(target: DynamoTarget, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw dynamoError(e, target);
+  }
+}

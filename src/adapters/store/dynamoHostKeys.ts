@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { HostKeyStore } from '../../ports/hostKeyStore';
-import { dynamoError, sdkErrorName } from './dynamoErrors';
+import { dynamoError, sdkErrorName, dynamoCall } from './dynamoErrors';
 
 /**
  * Confirmed SFTP host keys in the `<prefix>HostKeys` table, one item per `host_port`
@@ -41,12 +41,8 @@ export class DynamoHostKeys implements HostKeyStore {
     return (await this.get(host, port)) === fingerprint;
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
-      throw dynamoError(e, { operation, table: this.options.table });
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return dynamoCall({ operation, table: this.options.table }, run);
   }
 }
 

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { StoreError } from '../../domain/errors';
 import type { RequestRecord } from '../../domain/requestRecord';
 import type { RequestRepository } from '../../ports/requestRepository';
-import { dynamoError } from './dynamoErrors';
+import { dynamoCall } from './dynamoErrors';
 import { DEFAULT_REQUEST_TTL_DAYS, ITEM_ATTRIBUTES, REQUESTS_BY_STATE_INDEX, REQUESTS_BY_USER_INDEX } from './dynamoTables';
 
 export interface DynamoRequestRepositoryOptions {
@@ -114,12 +114,8 @@ export class DynamoRequestRepository implements RequestRepository {
     };
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
-      throw dynamoError(e, { operation, table: this.options.table });
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return dynamoCall({ operation, table: this.options.table }, run);
   }
 }
 
