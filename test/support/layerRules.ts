@@ -169,7 +169,7 @@ function startsRegex(masked: string[], slashAt: number): boolean {
 // 2. Layers: which folder of src/ a file belongs to
 
 type LayerName =
-  | 'domain' | 'ports' | 'transfer' | 'workflow' | 'adapter' | 'registry' | 'bot' | 'ui' | 'root'
+  | 'domain' | 'ports' | 'transfer' | 'workflow' | 'push' | 'adapter' | 'registry' | 'bot' | 'ui' | 'root'
   | 'config' | 'infrastructure' | 'unknown';
 
 /** Where a file of src/ belongs; `kind` is the adapter kind folder (`source`, `destination`, …). */
@@ -183,7 +183,7 @@ type Target = Place | { layer: 'package' | 'builtin' | 'outside'; kind?: undefin
 
 const ROOT_FILES = new Set(['index.ts', 'worker.ts']);
 const FOLDER_LAYERS: Record<string, LayerName> = {
-  domain: 'domain', ports: 'ports', transfer: 'transfer', workflow: 'workflow',
+  domain: 'domain', ports: 'ports', transfer: 'transfer', workflow: 'workflow', push: 'push',
   bot: 'bot', ui: 'ui', cli: 'root', config: 'config',
 };
 
@@ -252,6 +252,12 @@ const RULES: Record<LayerName, Rule> = {
     may: [...ENGINE_BELOW, 'workflow'], packages: false,
     says: () => 'workflow/ may import only domain/, ports/, transfer/, workflow/ and Node built-ins (no adapters, bot/ui/cli code, SDKs or other npm packages)',
   },
+  // Push mode is the workflow without a card: it may parse its rules file (zod, YAML), but it
+  // reaches every backend through ports, like the workflow.
+  push: {
+    may: [...ENGINE_BELOW, 'workflow', 'push'], packages: true,
+    says: () => 'push/ may import only domain/, ports/, transfer/, workflow/, push/, npm packages and Node built-ins (no adapters, bot, ui or cli code)',
+  },
   adapter: {
     may: [...ENGINE_BELOW, 'ownKind'], packages: true,
     says: (kind) => `adapters/${kind}/ may import only domain/, ports/, transfer/, npm packages and adapters/${kind}/ (adapters never call each other; only the registry composes them)`,
@@ -271,7 +277,7 @@ const RULES: Record<LayerName, Rule> = {
     says: () => 'ui/ may import only domain/, ports/, transfer/, workflow/, ui/, bot/, infrastructure and npm packages (never adapters/)',
   },
   root: {
-    may: ['domain', 'ports', 'transfer', 'workflow', 'registry', 'bot', 'ui', 'root', 'config', 'infrastructure', 'unknown'], packages: true,
+    may: ['domain', 'ports', 'transfer', 'workflow', 'push', 'registry', 'bot', 'ui', 'root', 'config', 'infrastructure', 'unknown'], packages: true,
     says: () => 'roots (index.ts, cli/, worker.ts) may import adapters only through src/adapters/registry.ts',
   },
   config: INFRASTRUCTURE,
