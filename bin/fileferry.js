@@ -1,7 +1,12 @@
 #!/usr/bin/env -S node --initial-old-space-size=64
 'use strict';
-// Runs the TypeScript sources through tsx, so the CLI needs no build step.
-require('tsx/cjs');
-require('../src/cli/main')
+// Runs the compiled CLI from dist/, building it first in a checkout where it is missing or stale.
+try {
+  require('../scripts/ensureBuilt').ensureBuilt();
+} catch (e) {
+  process.stderr.write(`${e.message}\n`);
+  process.exit(1);
+}
+require('../dist/src/cli/main')
   .main(process.argv.slice(2))
   .then((code) => process.exit(code));

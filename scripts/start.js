@@ -3,7 +3,8 @@
  * `npm start`: the whole flow on this machine with no configuration.
  *  1. Seeds <FILEFERRY_DATA_DIR or ./data>/sources/fileferry-samples/… with a few sample files
  *     (a CSV, a JSON, a nested folder, a 4 MiB binary) unless the sources folder already has content.
- *  2. Starts the bot (tsx src/index.ts; local mode unless MicrosoftAppId is set).
+ *  2. Builds dist/ if it is missing or stale, then starts the bot (node dist/src/index.js; local
+ *     mode unless MicrosoftAppId is set).
  *  3. Starts the Microsoft 365 Agents Playground (scripts/playground.js) when it is there.
  *  4. Prints where to open the Playground and the Bot Framework Emulator URL.
  * Ctrl+C stops both.
@@ -14,6 +15,7 @@ const { randomBytes } = require('node:crypto');
 const { existsSync, mkdirSync, readdirSync, writeFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 const { NODE_FLAGS } = require('./nodeFlags');
+const { ensureBuilt } = require('./ensureBuilt');
 
 const root = resolve(__dirname, '..');
 const dataDir = resolve(root, process.env.FILEFERRY_DATA_DIR || './data');
@@ -63,7 +65,13 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 if (seed()) process.stdout.write(`Seeded sample files in ${join(sources, 'fileferry-samples')}\n`);
-start('The bot', [...NODE_FLAGS, '--import', 'tsx', 'src/index.ts']);
+try {
+  ensureBuilt();
+} catch (e) {
+  process.stderr.write(`${e.message}\n`);
+  process.exit(1);
+}
+start('The bot', [...NODE_FLAGS, 'dist/src/index.js']);
 const playground = join(__dirname, 'playground.js');
 if (existsSync(playground)) start('The Agents Playground', [playground]);
 
