@@ -6,8 +6,11 @@
  * is only real when its median moves across several rounds.
  *
  * Runs: curlssh, curlT, fastput (ceilings); curlsha and curlTsha (curlssh and curlT plus an OpenSSL
- * SHA-256 of the stream on a tee); ffsftp, ffftp, fflocal (FileFerry S3→SFTP, S3→FTP, local
- * file→SFTP). A run may carry Node flags for FileFerry's process and engine tuning:
+ * SHA-256 of the stream on a tee); ffsftp, ffftp, fflocal (FileFerry's engine S3→SFTP, S3→FTP, local
+ * file→SFTP, in bench/transferChild.ts: the engine and adapters alone, without the CLI around them,
+ * for A/B work on the engine; `npm run bench` measures the `fileferry` command instead); ffcli (the
+ * `fileferry copy` command S3→SFTP, as `npm run bench` runs it). A run may carry Node flags for
+ * FileFerry's process and engine tuning:
  * 'ffsftp@--max-semi-space-size=8', 'ffsftp:{"readConcurrency":1}', or both in that order.
  * Environment: COMPARE_ROUNDS (default 3), BENCH_MIB (default 1024), BENCH_SFTP_IN_FLIGHT,
  * BENCH_NODE_FLAGS (Node flags for every FileFerry run, such as '--cpu-prof --cpu-prof-dir=/tmp/prof').
@@ -94,6 +97,8 @@ async function main(): Promise<void> {
       ffsftp: transfer({ source: s3Source, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: target }),
       ffftp: transfer({ source: s3Source, container: 'bench', key: 'payload.bin', destination: { kind: 'ftp', port: ftp.port, username: ftp.user, passwordEnv: 'FTP_BENCH_PASSWORD' }, remotePath: `${ftp.rootDir}/out.bin` }),
       fflocal: transfer({ source: { kind: 'local', root: join(work.path, 'local') }, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: target }),
+      // The command users run (compiled by bin/fileferry.js's own check); BENCH_NODE_FLAGS reaches it too.
+      ffcli: `env -u AWS_CA_BUNDLE AWS_ENDPOINT_URL_S3=${s3.endpoint} AWS_ACCESS_KEY_ID=${S3RVER_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${S3RVER_CREDENTIALS.secretAccessKey} AWS_REGION=us-east-1 node ${NODE_FLAGS.join(' ')} $BENCH_NODE_FLAGS ${join(__dirname, '..', 'bin', 'fileferry.js')} copy s3://bench/payload.bin sftp://${sshd.user}@127.0.0.1:${sshd.port}${target} --identity ${keyPath} --host-key ${sshd.hostKeyFingerprint} --overwrite replace --json > /dev/null`,
     };
     for (const run of runs) {
       if (!commands[run.split(/[:@]/)[0]!]) throw new Error(`Unknown run ${run}; known: ${Object.keys(commands).join(', ')}`);

@@ -1,6 +1,8 @@
 /**
- * One measured transfer in its own process, so its peak RSS and CPU time are FileFerry's alone.
- * Reads a JSON job from argv[2], prints one JSON line: result, cpuSeconds, peakRssMiB.
+ * For A/B work on the engine only (`npm run bench:compare`, runs ff*): one transfer through the
+ * engine and adapters in its own process, without the CLI around them, so a change to the engine
+ * can be compared with itself. Not what users run: `npm run bench` measures the `fileferry`
+ * command. Reads a JSON job from argv[2], prints one JSON line: result, cpuSeconds, peakRssMiB.
  */
 import { runTransfer } from '../src/transfer/engine';
 import type { StorageSource } from '../src/ports/storageSource';

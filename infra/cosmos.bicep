@@ -1,5 +1,5 @@
 // FileFerry's Cosmos DB store (FILEFERRY_STORE=cosmos): a serverless NoSQL account, the database
-// and the three containers src/adapters/store/cosmosContainers.ts describes. FileFerry never
+// and the four containers src/adapters/store/cosmosContainers.ts describes. FileFerry never
 // creates them itself. Deploy into a resource group:
 //   az deployment group create -g <rg> -f infra/cosmos.bicep \
 //     -p accountName=<globally unique name> dataContributorPrincipalId=<object id of FileFerry's identity>
@@ -114,6 +114,25 @@ resource hostKeysContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/c
         kind: 'Hash'
         version: 2
       }
+    }
+  }
+}
+
+// The DocumentStore (idempotency keys, queued records, push claims …): one partition per
+// collection; item id = SHA-256 (hex) of the document id, which the item keeps in docId. TTL is
+// on with no default (-1): only a document written with an expiry carries a `ttl` and goes.
+resource documentsContainer 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
+  parent: database
+  name: 'documents'
+  properties: {
+    resource: {
+      id: 'documents'
+      partitionKey: {
+        paths: [ '/collection' ]
+        kind: 'Hash'
+        version: 2
+      }
+      defaultTtl: -1
     }
   }
 }

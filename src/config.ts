@@ -5,6 +5,8 @@ import { DEFAULT_PORTS, type DestinationSpec } from './domain/destinationSpec';
 import { ConfigError } from './domain/errors';
 import type { SavedDestination } from './domain/savedDestination';
 import { parseSecretRef } from './domain/secretRef';
+import { parseApprovers, type ApprovalPolicy } from './workflow/approvalPolicy';
+import { ENVIRONMENTS } from './workflow/regions';
 
 /**
  * FileFerry's typed configuration, read from environment variables once at start-up and
@@ -44,6 +46,10 @@ export interface AppConfig {
   signIn: SignInConfig;
   /** FILEFERRY_AUDIT_KEY_REF: the HMAC key of the audit chain, by secret reference. */
   auditKeyRef?: string;
+  /** FILEFERRY_PUSH_RULES_FILE: push mode's rules (read and validated by src/push/pushRules.ts). */
+  pushRulesFile?: string;
+  /** Approval for protected environments (see approvalOf); unset: no request waits for an approver. */
+  approval?: ApprovalPolicy;
   logLevel: string;
 }
 
@@ -168,7 +174,27 @@ const PORT_KINDS = {
       }),
     ]),
   },
-  notifier: { variable: 'FILEFERRY_NOTIFIER', fallback: 'log', schema: z.discriminatedUnion('kind', [z.object({ kind: z.literal('log') })]) },
+  notifier: {
+    variable: 'FILEFERRY_NOTIFIER',
+    fallback: 'log',
+    schema: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('log') }),
+      z.object({
+        kind: z.literal('teams-workflow'),
+        // The URL's signature is its only protection, so it is a secret: a bare URL here would sit
+        // in plain text wherever the environment is shown (and in the error naming a bad reference).
+        FILEFERRY_AUDIT_WEBHOOK_URL: z
+          .string({ message: 'must be set to a secret reference to the Workflows webhook URL, such as env:AUDIT_WEBHOOK' })
+          .trim()
+          .refine((v) => !/^https?:/i.test(v), 'holds a URL, but the webhook URL is a credential: store it as a secret and give its reference here (env:NAME, file:/path, aws-sm:…, azure-kv:…)')
+          .pipe(secretRef),
+      }),
+      z.object({
+        kind: z.literal('teams-channel'),
+        FILEFERRY_AUDIT_CHANNEL_ID: optionalText.pipe(z.string().regex(/^19:\S+@thread\.(tacv2|skype)$/, 'must be a Teams channel ID such as 19:…@thread.tacv2').optional()),
+      }),
+    ]),
+  },
 } as const;
 
 export type TicketingConfig = z.infer<(typeof PORT_KINDS)['ticketing']['schema']>;
@@ -214,6 +240,7 @@ const envSchema = z.object({
   FILEFERRY_AUTO_LOGOUT_SECONDS: intIn(1, 3600, 10),
   FILEFERRY_BROWSE_IDLE_SECONDS: intIn(10, 3600, 300),
   FILEFERRY_AUDIT_KEY_REF: optionalText.pipe(secretRef.optional()),
+  FILEFERRY_PUSH_RULES_FILE: optionalText,
   FILEFERRY_AWS_SSO_START_URL: optionalText.pipe(z.url().optional()),
   FILEFERRY_AWS_SSO_REGION: optionalText.pipe(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional()),
   FILEFERRY_AWS_ACCOUNT_ID: optionalText.pipe(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account ID').optional()),
@@ -222,6 +249,8 @@ const envSchema = z.object({
   FILEFERRY_ENTRA_CLIENT_ID: optionalText,
   FILEFERRY_ENTRA_AUTHORITY: optionalText.pipe(z.url().optional()),
   FILEFERRY_AZURE_STORAGE_ACCOUNTS: optionalText,
+  FILEFERRY_APPROVAL_HOURS: intIn(1, 720, 24),
+  SERVICENOW_APPROVAL_POLL_SECONDS: intIn(1, 3600, 60),
   LOG_LEVEL: z.string().optional().transform((v) => v?.trim() || 'info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
 });
 
@@ -326,8 +355,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     autoLogoutSeconds: e.FILEFERRY_AUTO_LOGOUT_SECONDS,
     browseIdleSeconds: e.FILEFERRY_BROWSE_IDLE_SECONDS,
     ...(e.FILEFERRY_AUDIT_KEY_REF ? { auditKeyRef: e.FILEFERRY_AUDIT_KEY_REF } : {}),
+    ...(e.FILEFERRY_PUSH_RULES_FILE ? { pushRulesFile: resolve(e.FILEFERRY_PUSH_RULES_FILE) } : {}),
     signIn: signInOf(e),
     logLevel: e.LOG_LEVEL,
+    ...approvalOf(env, e),
+  };
+}
+
+/**
+ * FILEFERRY_APPROVAL_ENVIRONMENTS (default PROD; set but empty turns approvals off) names the
+ * protected environments. The policy applies once someone can decide: FILEFERRY_APPROVERS (group →
+ * approvers) or SERVICENOW_APPROVAL=servicenow. With neither, no request waits, so the embedded
+ * defaults (`npm start`, no configuration) still run the whole flow; a group the approver map
+ * leaves out is refused at submit, never left waiting for nobody.
+ */
+function approvalOf(env: NodeJS.ProcessEnv, e: z.infer<typeof envSchema>): { approval?: ApprovalPolicy } {
+  const raw = env.FILEFERRY_APPROVAL_ENVIRONMENTS;
+  const environments = (raw === undefined ? 'PROD' : raw).split(',').map((v) => v.trim().toUpperCase()).filter(Boolean);
+  for (const name of environments) {
+    if (!(ENVIRONMENTS as readonly string[]).includes(name)) {
+      throw new ConfigError(`FILEFERRY_APPROVAL_ENVIRONMENTS names "${name}", which is not an environment on the request form.`, `Use a comma-separated list of ${ENVIRONMENTS.join(', ')}, or set it empty to turn approvals off.`);
+    }
+  }
+  const via = env.SERVICENOW_APPROVAL?.trim().toLowerCase() || undefined;
+  if (via !== undefined && via !== 'servicenow') {
+    throw new ConfigError(`SERVICENOW_APPROVAL=${JSON.stringify(env.SERVICENOW_APPROVAL)} is not a value FileFerry knows.`, 'Set SERVICENOW_APPROVAL=servicenow to take approvals from ServiceNow, or unset it for approvals in Teams.');
+  }
+  if (via && (env.FILEFERRY_TICKETING?.trim() || 'local') !== 'servicenow') {
+    throw new ConfigError('SERVICENOW_APPROVAL=servicenow needs FILEFERRY_TICKETING=servicenow.', 'Set FILEFERRY_TICKETING=servicenow (and its SERVICENOW_* settings), or unset SERVICENOW_APPROVAL.');
+  }
+  const approversText = env.FILEFERRY_APPROVERS?.trim();
+  // In production a protected environment with nobody to decide would move PROD files unapproved
+  // without anyone noticing: refuse to start instead. Locally (npm start) the flow runs without.
+  if (e.NODE_ENV === 'production' && environments.length > 0 && !via && !approversText) {
+    throw new ConfigError(
+      `NODE_ENV=production and ${environments.join(', ')} requests need approval (FILEFERRY_APPROVAL_ENVIRONMENTS), but FILEFERRY_APPROVERS is not set.`,
+      'Set FILEFERRY_APPROVERS to the approvers of each assignment group (README, "Approvals"), or SERVICENOW_APPROVAL=servicenow, or set FILEFERRY_APPROVAL_ENVIRONMENTS= (empty) to run without approvals.',
+    );
+  }
+  if (environments.length === 0 || (!via && !approversText)) return {};
+  const approvers = via || !approversText ? {} : parseApprovers(approversText, e.FILEFERRY_ASSIGNMENT_GROUPS);
+  return {
+    approval: { environments, via: via ? 'servicenow' : 'teams', approvers, hours: e.FILEFERRY_APPROVAL_HOURS, pollSeconds: e.SERVICENOW_APPROVAL_POLL_SECONDS },
   };
 }
 

@@ -1,7 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { buildBackends } from './adapters/registry';
+import { pushKinds } from './adapters/registry/pushKinds';
+import { ApprovalNotifications } from './bot/approvalNotifications';
 import { CardActions } from './bot/cardActions';
+import { watchChannelInstalls } from './bot/channelInstallEvents';
+import { ChannelInstalls } from './bot/channelInstalls';
+import { ChannelPoster } from './bot/channelPoster';
 import { FileFerryBot } from './bot/fileFerryBot';
 import { ProactiveMessenger } from './bot/proactive';
 import { ProgressReporter } from './bot/progressReporter';
@@ -9,11 +14,12 @@ import { TransferNotifications } from './bot/transferNotifications';
 import { createTurnErrorHandler } from './bot/turnError';
 import { checkSavedSecrets } from './checkSavedSecrets';
 import { loadConfig, type AppConfig } from './config';
-import { isFerryError } from './domain/errors';
+import { ConfigError, NotifyError, isFerryError } from './domain/errors';
 import { createLogger, errorFields, type Logger } from './log';
 import { Metrics } from './metrics';
+import { buildPushMode, type PushMode } from './push/pushMode';
 import type { AuditLog, AuditReader } from './ports/auditLog';
-import type { Notifier } from './ports/notifier';
+import type { ChannelPost, Notifier } from './ports/notifier';
 import { canLookUpTickets, type Ticketing } from './ports/ticketing';
 import { closeServer, createServer, listen } from './server';
 import type { TransferRequest, TransferResult, TransferTuning } from './transfer/types';
@@ -54,7 +60,10 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
   for (const d of config.destinations) if (d.spec.protocol === 'local') await mkdir(d.spec.root, { recursive: true });
 
   let baseUrl = config.publicUrl;
-  const backends = await buildBackends({ config, log, env: process.env, baseUrl: () => baseUrl });
+  // The teams-channel notifier posts as the bot, which is built after the adapters: bound below.
+  let channelPoster: ChannelPoster | undefined;
+  const channelPost: ChannelPost = (card, options) => (channelPoster ? channelPoster.post(card, options) : Promise.reject(new NotifyError('INTERNAL', 'The bot is not running yet.', { retryable: true })));
+  const backends = await buildBackends({ config, log, env: process.env, baseUrl: () => baseUrl, channelPost });
   const { ticketing, notifier, stores, secrets } = backends;
   try {
     await checkSavedSecrets(config.destinations, secrets);
@@ -62,9 +71,11 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
     await stores.close();
     throw e;
   }
+  const documents = stores.documents;
   const workflow = new RequestWorkflow({
     repository: stores.requests,
     hostKeys: stores.hostKeys,
+    documents,
     identity: backends.identity,
     ticketing,
     audit: stores.audit,
@@ -79,6 +90,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
       allowPlainFtp: config.allowPlainFtp,
       autoLogoutSeconds: config.autoLogoutSeconds,
       browseIdleSeconds: config.browseIdleSeconds,
+      ...(config.approval ? { approval: config.approval } : {}),
     },
     log,
     runTransfer: overrides.runTransfer,
@@ -94,22 +106,32 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = createTurnErrorHandler(log);
   const messenger = new ProactiveMessenger(adapter, config.bot.appId ?? '');
+  const installs = new ChannelInstalls(documents);
+  channelPoster = new ChannelPoster(adapter, config.bot.appId ?? '', installs);
   const reporter = new ProgressReporter((target, card) => messenger.update(target.reference, target.activityId, card), log, {
     intervalMs: overrides.progressIntervalMs,
   });
   const metrics = new Metrics(() => workflow.activeTransfers);
   workflow.addListener(new TransferNotifications(reporter, messenger, log));
   workflow.addListener(metrics);
+  workflow.addListener(new ApprovalNotifications({ adapter, appId: config.bot.appId ?? '', workflow, messenger, reporter, log }));
   // Transfers cut by the end of the last process: told to their owners now, resumable where possible.
   const interrupted = await workflow.recoverInterrupted();
   if (interrupted) log.warn({ interrupted }, 'transfers interrupted by the last shutdown were found and ended');
   const actions = new CardActions({ workflow, reporter, messenger, localMode: config.localMode, log });
   const bot = new FileFerryBot(workflow, actions, config.localMode, log);
+  watchChannelInstalls(bot, installs, log);
 
   let ready = false;
   // The local ticket page has no sign-in of its own, so it is served only in local (loopback) mode.
   const ticketPage = config.localMode && canLookUpTickets(ticketing) ? (n: string) => ticketing.get(n) : undefined;
-  const server = createServer({ adapter, bot, metrics, log, ready: () => ready, ticketPage });
+  // Push mode runs beside the bot when FILEFERRY_PUSH_RULES_FILE is set (same store, audit chain and notifier).
+  let push: PushMode | undefined;
+  if (config.pushRulesFile) {
+    push = await buildPushMode(config.pushRulesFile, { destinations: config.destinations, documents, audit: stores.audit, notifier, log, listener: metrics }, pushKinds(config, process.env, log));
+    metrics.watchPush(() => push!.runner.waiting);
+  }
+  const server = createServer({ adapter, bot, metrics, log, ready: () => ready, ticketPage, ...(push?.sns ? { snsEndpoint: push.sns } : {}) });
   const host = overrides.host ?? (config.localMode ? '127.0.0.1' : '0.0.0.0');
   const port = await listen(server, config.port, host);
   if (config.port === 0) baseUrl = `http://localhost:${port}`;
@@ -117,6 +139,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
     workflow.expireStale().catch((e: unknown) => log.error({ ...errorFields(e) }, 'expiry sweep failed'));
   }, 60_000);
   expiry.unref();
+  await push?.start();
   ready = true;
   log.info({ port, host, localMode: config.localMode, destinations: config.destinations.map((d) => d.name), ticketing: config.ticketing.kind, store: config.store.kind, notifier: config.notifier.kind }, 'FileFerry is listening');
 
@@ -132,6 +155,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
       ready = false;
       clearInterval(expiry);
       try {
+        await push?.stop();
         await workflow.shutdown();
       } finally {
         reporter.close();

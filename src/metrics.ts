@@ -48,6 +48,47 @@ export class Metrics implements TransferListener {
     if (Number.isFinite(seconds) && seconds >= 0) this.duration.observe({ outcome }, seconds);
   }
 
+  // Push mode (src/push/pushAbilities.ts PushListener): created on first use, so a bot without
+  // push rules shows no push series.
+  private push?: { seen: Counter<'rule'>; sent: Counter<'rule'>; failed: Counter<'rule'>; bytes: Counter<'rule'>; lag: Histogram<'rule'> };
+  private pushWaiting: () => number = () => 0;
+
+  /** The objects push mode has waiting (its queue at the last scan), for the waiting gauge. */
+  watchPush(waiting: () => number): void {
+    this.pushWaiting = waiting;
+    this.pushMetrics();
+  }
+
+  pushSeen(rule: string): void {
+    this.pushMetrics().seen.inc({ rule });
+  }
+
+  pushSent(rule: string, bytes: number, lagSeconds: number): void {
+    const m = this.pushMetrics();
+    m.sent.inc({ rule });
+    m.bytes.inc({ rule }, bytes);
+    m.lag.observe({ rule }, lagSeconds);
+  }
+
+  pushFailed(rule: string): void {
+    this.pushMetrics().failed.inc({ rule });
+  }
+
+  private pushMetrics() {
+    if (this.push) return this.push;
+    const registers = [this.registry];
+    const waiting = () => this.pushWaiting();
+    new Gauge({ name: 'fileferry_push_waiting', help: 'Push objects waiting (stability, window, retry or a free slot).', registers, collect() { this.set(waiting()); } });
+    this.push = {
+      seen: new Counter({ name: 'fileferry_push_seen_total', help: 'Objects push rules recorded, by rule.', labelNames: ['rule'], registers }),
+      sent: new Counter({ name: 'fileferry_push_sent_total', help: 'Objects push mode sent and verified, by rule.', labelNames: ['rule'], registers }),
+      failed: new Counter({ name: 'fileferry_push_failed_total', help: 'Objects that failed after their last retry, by rule.', labelNames: ['rule'], registers }),
+      bytes: new Counter({ name: 'fileferry_push_bytes_total', help: 'Bytes push mode delivered, by rule.', labelNames: ['rule'], registers }),
+      lag: new Histogram({ name: 'fileferry_push_lag_seconds', help: 'From arrival (event time, or when first seen) to sent, by rule.', labelNames: ['rule'], buckets: [1, 5, 15, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600], registers }),
+    };
+    return this.push;
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }

@@ -15,6 +15,10 @@ export interface ServerDeps {
   ready: () => boolean;
   /** The local ticket page (local ticketing only): the ticket as plain data, or undefined. */
   ticketPage?: (number: string) => Promise<object | undefined>;
+  /** Push mode's SNS endpoint (S3 events posted by SNS): served at POST /api/push/sns when given. */
+  snsEndpoint?: {
+    handle(headers: Record<string, string | string[] | undefined>, rawBody: string): Promise<{ status: number; body?: string }>;
+  };
 }
 
 const CORRELATION = /^[A-Za-z0-9._-]{8,80}$/;
@@ -69,6 +73,28 @@ export function createServer(deps: ServerDeps): Server {
       res.setHeader('content-type', 'text/html; charset=utf-8');
       if (ticket) res.sendRaw(200, html(`Ticket ${number}`, `<pre>${escapeHtml(JSON.stringify(ticket, null, 2))}</pre>`));
       else res.sendRaw(404, html(`Ticket ${number}`, '<p>No such ticket.</p>'));
+    });
+  }
+
+  if (deps.snsEndpoint) {
+    const sns = deps.snsEndpoint;
+    // SNS posts text/plain JSON; the body parser leaves that as a string (and keeps rawBody for
+    // application/json). The endpoint checks the signature itself, so no other auth applies.
+    server.post('/api/push/sns', async (req: Request, res: Response) => {
+      const raw = req as Request & { rawBody?: unknown; body?: unknown };
+      const body =
+        typeof raw.rawBody === 'string' ? raw.rawBody
+          : typeof raw.body === 'string' ? raw.body
+            : Buffer.isBuffer(raw.body) ? raw.body.toString('utf8')
+              : raw.body === undefined ? '' : JSON.stringify(raw.body);
+      try {
+        const answer = await sns.handle(req.headers, body);
+        res.setHeader('content-type', 'text/plain; charset=utf-8');
+        res.sendRaw(answer.status, answer.body ?? '');
+      } catch (e) {
+        deps.log.error({ ...errorFields(e) }, 'SNS request failed');
+        if (!res.headersSent) res.sendRaw(500, 'internal error');
+      }
     });
   }
 

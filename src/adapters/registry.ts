@@ -4,14 +4,15 @@ import type { AppConfig, NotifierConfig, StoreConfig, TicketingConfig } from '..
 import { ConfigError } from '../domain/errors';
 import type { SourceRef } from '../domain/transferJobSpec';
 import type { AuditLog, AuditReader } from '../ports/auditLog';
+import type { DocumentStore } from '../ports/documentStore';
 import type { DestinationFactory } from '../ports/destinationFactory';
 import type { HostKeyStore } from '../ports/hostKeyStore';
 import type { IdentityProvider } from '../ports/identityProvider';
-import type { Notifier } from '../ports/notifier';
+import type { ChannelPost, Notifier } from '../ports/notifier';
 import type { RequestRepository } from '../ports/requestRepository';
 import type { SchemeSecretStore } from '../ports/secretStore';
 import type { StorageSource } from '../ports/storageSource';
-import type { Ticketing } from '../ports/ticketing';
+import type { TicketReader, Ticketing } from '../ports/ticketing';
 import type { WorkflowLog } from '../ports/workflowLog';
 import { JsonlAudit } from './audit/jsonlAudit';
 import { destinationFactory } from './destination/destinationFactory';
@@ -22,6 +23,7 @@ import { EnvSecrets } from './secrets/envSecrets';
 import { FileSecrets } from './secrets/fileSecrets';
 import { SecretReferences } from './secrets/secretReferences';
 import { LocalSource } from './source/localSource';
+import { MemoryDocuments } from './store/memoryDocuments';
 import { MemoryHostKeys } from './store/memoryHostKeys';
 import { MemoryRequestRepository } from './store/memoryRequestRepository';
 import { LocalTicketing } from './ticketing/localTicketing';
@@ -41,6 +43,8 @@ export interface BuildContext {
   baseUrl: () => string;
   /** The audit chain's HMAC key (FILEFERRY_AUDIT_KEY_REF, resolved by `openStores`). */
   auditKey?: Buffer;
+  /** How the bot posts into a Teams channel (the bot's root supplies it), for FILEFERRY_NOTIFIER=teams-channel. */
+  channelPost?: ChannelPost;
 }
 
 type Factory<Settings, Port> = (settings: Settings, ctx: BuildContext) => Port;
@@ -51,8 +55,44 @@ export interface Stores {
   requests: RequestRepository;
   hostKeys: HostKeyStore;
   audit: AuditLog & AuditReader;
+  /** Versioned JSON documents: idempotency keys, queued records, claims … (see ports/documentStore.ts). */
+  documents: DocumentStore;
   /** Closes connections and files; called last at shutdown. */
   close(): void | Promise<void>;
+}
+
+type ServiceNowSettings = Extract<TicketingConfig, { kind: 'servicenow' }>;
+
+/** The integration user's credentials (Basic, or OAuth client credentials), each by secret reference. */
+function serviceNowAuthOf(s: ServiceNowSettings, ctx: Pick<BuildContext, 'env'> & Partial<BuildContext>) {
+  const secrets = buildSecrets(ctx);
+  const ref = (r: string) => () => secrets.resolve(r);
+  const needs = (value: string | undefined, variable: string): string => {
+    if (!value) throw new ConfigError(`FILEFERRY_TICKETING=servicenow needs ${variable}.`, 'Set the ServiceNow integration user (Basic) or SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET_REF (OAuth); see the README.');
+    return value;
+  };
+  if (s.SERVICENOW_USERNAME && !s.SERVICENOW_PASSWORD_REF) needs(undefined, 'SERVICENOW_PASSWORD_REF (the integration user\'s password, by secret reference)');
+  const user = s.SERVICENOW_USERNAME ? { username: s.SERVICENOW_USERNAME, password: ref(s.SERVICENOW_PASSWORD_REF!) } : undefined;
+  return s.SERVICENOW_CLIENT_ID
+    ? { kind: 'oauth' as const, clientId: s.SERVICENOW_CLIENT_ID, clientSecret: ref(needs(s.SERVICENOW_CLIENT_SECRET_REF, 'SERVICENOW_CLIENT_SECRET_REF')), ...user }
+    : { kind: 'basic' as const, username: needs(s.SERVICENOW_USERNAME, 'SERVICENOW_USERNAME'), password: user!.password };
+}
+
+/** Reads tickets back for `fileferry audit verify --against-tickets`, from the FILEFERRY_TICKETING system. */
+export function ticketReaderFor(config: AppConfig, env: NodeJS.ProcessEnv): TicketReader {
+  const t = config.ticketing;
+  if (t.kind === 'local') {
+    const { LocalTicketReader } = require('./ticketing/localTicketReader') as typeof import('./ticketing/localTicketReader');
+    return new LocalTicketReader(new LocalTicketing({ file: join(config.dataDir, 'tickets.jsonl'), baseUrl: () => config.publicUrl }));
+  }
+  const { ServiceNowTicketReader } = require('./ticketing/serviceNowTicketReader') as typeof import('./ticketing/serviceNowTicketReader');
+  return new ServiceNowTicketReader({
+    instanceUrl: t.SERVICENOW_INSTANCE_URL,
+    auth: serviceNowAuthOf(t, { env }),
+    requestTable: t.SERVICENOW_REQUEST_TABLE,
+    auditTable: t.SERVICENOW_AUDIT_TABLE,
+    timeoutMs: t.SERVICENOW_TIMEOUT_SECONDS * 1000,
+  });
 }
 
 export const ticketingKinds = {
@@ -60,17 +100,7 @@ export const ticketingKinds = {
   servicenow: (s, ctx) => {
     const { ServiceNowTicketing } = require('./ticketing/serviceNowTicketing') as typeof import('./ticketing/serviceNowTicketing');
     const { fieldMapFromJson } = require('./ticketing/serviceNowFieldMap') as typeof import('./ticketing/serviceNowFieldMap');
-    const secrets = buildSecrets(ctx);
-    const ref = (r: string) => () => secrets.resolve(r);
-    const needs = (value: string | undefined, variable: string): string => {
-      if (!value) throw new ConfigError(`FILEFERRY_TICKETING=servicenow needs ${variable}.`, 'Set the ServiceNow integration user (Basic) or SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET_REF (OAuth); see the README.');
-      return value;
-    };
-    if (s.SERVICENOW_USERNAME && !s.SERVICENOW_PASSWORD_REF) needs(undefined, 'SERVICENOW_PASSWORD_REF (the integration user\'s password, by secret reference)');
-    const user = s.SERVICENOW_USERNAME ? { username: s.SERVICENOW_USERNAME, password: ref(s.SERVICENOW_PASSWORD_REF!) } : undefined;
-    const auth = s.SERVICENOW_CLIENT_ID
-      ? { kind: 'oauth' as const, clientId: s.SERVICENOW_CLIENT_ID, clientSecret: ref(needs(s.SERVICENOW_CLIENT_SECRET_REF, 'SERVICENOW_CLIENT_SECRET_REF')), ...user }
-      : { kind: 'basic' as const, username: needs(s.SERVICENOW_USERNAME, 'SERVICENOW_USERNAME'), password: user!.password };
+    const auth = serviceNowAuthOf(s, ctx);
     const file = s.SERVICENOW_FIELD_MAP_FILE;
     let fieldMapText: string | undefined;
     try {
@@ -102,6 +132,7 @@ export const storeKinds = {
   memory: (_settings, ctx) => ({
     requests: new MemoryRequestRepository(),
     hostKeys: new MemoryHostKeys(),
+    documents: new MemoryDocuments(),
     audit: new JsonlAudit(join(ctx.config.dataDir, 'audit.jsonl'), { key: ctx.auditKey }),
     close: () => undefined,
   }),
@@ -135,6 +166,18 @@ const silentLog: WorkflowLog = { debug: () => undefined, info: () => undefined, 
 
 export const notifierKinds = {
   log: (_settings, ctx) => new LogNotifier(ctx.log),
+  'teams-workflow': (s, ctx) => {
+    const { TeamsWorkflowNotifier } = require('./notifier/teamsWorkflowNotifier') as typeof import('./notifier/teamsWorkflowNotifier');
+    const secrets = buildSecrets(ctx);
+    return new TeamsWorkflowNotifier({ url: (signal) => secrets.resolve(s.FILEFERRY_AUDIT_WEBHOOK_URL, signal) });
+  },
+  'teams-channel': (s, ctx) => {
+    const { TeamsChannelNotifier } = require('./notifier/teamsChannelNotifier') as typeof import('./notifier/teamsChannelNotifier');
+    const post = ctx.channelPost;
+    // Only the bot's root can post as the bot; a root without one (the CLI) has no channel to offer.
+    if (!post) throw new ConfigError('FILEFERRY_NOTIFIER=teams-channel needs the bot, which this process does not run.', 'Use FILEFERRY_NOTIFIER=teams-workflow or log here.');
+    return new TeamsChannelNotifier({ post, ...(s.FILEFERRY_AUDIT_CHANNEL_ID ? { channelId: s.FILEFERRY_AUDIT_CHANNEL_ID } : {}) });
+  },
 } satisfies Kinds<NotifierConfig, Notifier>;
 
 /**

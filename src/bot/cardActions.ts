@@ -28,7 +28,16 @@ export interface HandledAction {
   replaces: boolean;
 }
 
-type Route = (w: RequestWorkflow, actor: Actor, id: string, data: Record<string, unknown>, ctx: { replyToId?: string; conversation: Record<string, unknown> }) => Promise<ActionOutcome>;
+type Route = (
+  w: RequestWorkflow,
+  actor: Actor,
+  id: string,
+  data: Record<string, unknown>,
+  ctx: { replyToId?: string; conversation: Record<string, unknown>; conversationId?: string },
+) => Promise<ActionOutcome>;
+
+/** Verbs whose actor is checked by UPN too (Teams' member lookup, never the card): the form, and approvers. */
+const NEEDS_UPN: ReadonlySet<Verb> = new Set<Verb>(['request.submit', 'approval.approve', 'approval.reject']);
 
 const one = async (screen: Promise<Screen>): Promise<ActionOutcome> => ({ screen: await screen });
 
@@ -50,6 +59,9 @@ const ROUTES: Record<Verb, Route> = {
   'transfer.cancel': (w, a, id) => w.cancel(a, id),
   'transfer.retry': (w, a, id, _d, c) => w.retry(a, id, c.replyToId),
   'request.status': (w, a, id) => one(w.status(a, id)),
+  // The approver is who Teams says clicked, in the conversation Teams says (a listed channel), never what the card says.
+  'approval.approve': (w, a, id, d, c) => w.decideApproval({ actor: a, conversationId: c.conversationId }, id, 'approved', d.comment),
+  'approval.reject': (w, a, id, d, c) => w.decideApproval({ actor: a, conversationId: c.conversationId }, id, 'rejected', d.comment),
 };
 
 /**
@@ -68,14 +80,14 @@ export class CardActions {
     const known = actorOf(activity, this.deps.localMode);
     if (!known) return { card: inactiveCard(INACTIVE_MESSAGE), replaces: false };
     // The UPN is looked up once per request, when the sign-in it is checked against begins.
-    const actor = action.verb === 'request.submit' ? await withUpn(context, known, log) : known;
+    const actor = NEEDS_UPN.has(action.verb) ? await withUpn(context, known, log) : known;
     const requestId = typeof action.data.requestId === 'string' ? action.data.requestId : '';
     if (requestId) setLogRequestId(requestId);
     const conversation = TurnContext.getConversationReference(activity) as Record<string, unknown>;
     const replyToId = activity.replyToId || undefined;
     let outcome: ActionOutcome;
     try {
-      outcome = await ROUTES[action.verb](workflow, actor, requestId, action.data, { replyToId, conversation });
+      outcome = await ROUTES[action.verb](workflow, actor, requestId, action.data, { replyToId, conversation, conversationId: activity.conversation?.id });
     } catch (e) {
       if (isWorkflowError(e)) return { card: inactiveCard(INACTIVE_MESSAGE), replaces: false };
       return { card: failureCard(e, log), replaces: false };

@@ -10,6 +10,7 @@ import type { RequestWorkflow } from '../workflow/requestWorkflow';
 import { INACTIVE_MESSAGE, isWorkflowError } from '../domain/workflowError';
 import { actorOf } from './actor';
 import type { CardActions } from './cardActions';
+import { CHANNEL_TEXT_REPLY, isChannelConversation } from './channelScope';
 import { cardFor, helpCard, inactiveCard, welcomeCard, type RenderedCard } from './screenCards';
 import { parseTextCommand } from './textCommands';
 import { failureCard } from './turnError';
@@ -29,7 +30,8 @@ export class FileFerryBot extends TeamsActivityHandler {
   ) {
     super();
     this.onMembersAdded(async (context, next) => {
-      for (const member of context.activity.membersAdded ?? []) {
+      // In a team, people joining are not starting a chat with FileFerry (see channelInstallEvents.ts).
+      for (const member of isChannelConversation(context.activity) ? [] : (context.activity.membersAdded ?? [])) {
         if (member.id === context.activity.recipient?.id) continue;
         await context.sendActivity({ attachments: [welcomeCard(member.name || 'there').attachment] });
       }
@@ -57,6 +59,10 @@ export class FileFerryBot extends TeamsActivityHandler {
   }
 
   private async onText(context: TurnContext): Promise<void> {
+    if (isChannelConversation(context.activity)) {
+      await context.sendActivity(CHANNEL_TEXT_REPLY);
+      return;
+    }
     const actor = actorOf(context.activity, this.localMode);
     if (!actor) {
       await context.sendActivity('I cannot tell who you are in this conversation, so I cannot start a transfer here.');

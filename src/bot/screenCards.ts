@@ -1,4 +1,5 @@
 import type { Attachment } from 'botbuilder';
+import { approvalCard } from './approvalCards';
 import type { CardData, CardName, Choice } from '../ui/cardModels';
 import { humanBytes, humanDate, humanDuration, humanRate } from '../ui/format';
 import { renderCard } from '../ui/renderCard';
@@ -33,6 +34,7 @@ const VERIFICATION: Record<string, string> = {
 
 /** The state as people read it; a failed request says how (interrupted by a restart, rejected sign-in …). */
 function stateName(r: RequestRecord): string {
+  if (r.state === 'cancelled' && r.approval?.decision?.outcome === 'rejected') return 'Rejected';
   if (r.state !== 'failed' || !r.failure) return STATE_NAMES[r.state];
   if (r.failure.code === 'INTERRUPTED') return r.failure.retryable ? 'Interrupted (can resume)' : 'Interrupted';
   return `Failed (${r.failure.code})`;
@@ -44,6 +46,7 @@ const STATE_NAMES: Record<RequestRecord['state'], string> = {
   'signed-in': 'Choosing a file',
   'source-chosen': 'Choosing a destination',
   'destination-set': 'Waiting for confirmation',
+  'awaiting-approval': 'Waiting for approval',
   transferring: 'Transferring',
   completed: 'Completed',
   failed: 'Failed',
@@ -144,6 +147,10 @@ export function cardFor(screen: Screen): RenderedCard {
       return card('completed', completedData(screen.record));
     case 'failed':
       return card('failed', { requestId: screen.requestId, fileName: screen.fileName, reason: screen.reason, hint: screen.hint, code: screen.code, canRetry: screen.canRetry });
+    case 'awaitingApproval':
+    case 'approvalRequest':
+    case 'approvalClosed':
+      return approvalCard(screen);
     case 'requestList':
       return card('requestList', {
         title: screen.title,

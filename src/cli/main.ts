@@ -5,14 +5,18 @@ import { askPassword } from './askPassword';
 import { auditCommand, parseAuditRequest } from './auditCommand';
 import { copyCommand } from './copyCommand';
 import { lsCommand } from './lsCommand';
+import { pushCommand } from './pushCommand';
 
 const USAGE = `Usage:
   fileferry copy SRC DST [--json] [--progress] [--retries N] [--overwrite fail|replace|rename]
                          [--identity FILE] [--host-key SHA256:…] [--known-hosts FILE]
                          [--ca FILE] [--allow-plain-ftp] [--ssh-hash]
   fileferry ls SRC [--json]
-  fileferry audit verify [--json]
+  fileferry audit verify [--json] [--against-tickets]
   fileferry audit export --since ISO --until ISO --format csv|jsonl [--request ID]
+  fileferry push run [--rules FILE]          (default: FILEFERRY_PUSH_RULES_FILE; until Ctrl+C)
+  fileferry push status [--rule NAME] [--json]
+  fileferry push retry OBJECT                (the id push status prints, or s3://bucket/key)
 
 Locations: s3://bucket/key  azblob://container/blob  file:///path
            sftp://user@host:port/path  ftps://user@host:port/path  ftp://user@host:port/path
@@ -53,6 +57,9 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
         until: { type: 'string' },
         format: { type: 'string' },
         request: { type: 'string' },
+        'against-tickets': { type: 'boolean', default: false },
+        rules: { type: 'string' },
+        rule: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -109,6 +116,9 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
         return 2;
       }
       return await auditCommand(request, { out: io.out, env: io.env });
+    }
+    if (command === 'push' && ((args[0] === 'run' || args[0] === 'status') && args.length === 1 || (args[0] === 'retry' && args.length === 2))) {
+      return await pushCommand(args[0]!, args.slice(1), { rules: values.rules, rule: values.rule, json: values.json!, out: io.out, err: io.err, env: io.env, signal: controller.signal });
     }
     io.err.write(`fileferry: unknown command or wrong arguments: ${positionals.join(' ')}\n\n${USAGE}`);
     return 2;

@@ -5,8 +5,9 @@ import type { OverwritePolicy, VerificationLevel } from './transferTerms';
 
 /**
  * The life of one request. Moves only forward:
- * draft → ticketed → signed-in → source-chosen → destination-set → transferring →
- * completed | failed | cancelled | expired (failed → transferring again on Retry).
+ * draft → ticketed → signed-in → source-chosen → destination-set → [awaiting-approval] → transferring →
+ * completed | failed | cancelled | expired (failed → transferring again on Retry). A request in a
+ * protected environment waits for an approver between confirm and transfer.
  */
 export type RequestState =
   | 'draft'
@@ -14,13 +15,15 @@ export type RequestState =
   | 'signed-in'
   | 'source-chosen'
   | 'destination-set'
+  /** Confirmed in a protected environment; no byte moves until an approver decides (see `approval`). */
+  | 'awaiting-approval'
   | 'transferring'
   | 'completed'
   | 'failed'
   | 'cancelled'
   | 'expired';
 
-export const OPEN_STATES: readonly RequestState[] = ['draft', 'ticketed', 'signed-in', 'source-chosen', 'destination-set'];
+export const OPEN_STATES: readonly RequestState[] = ['draft', 'ticketed', 'signed-in', 'source-chosen', 'destination-set', 'awaiting-approval'];
 export const FINAL_STATES: readonly RequestState[] = ['completed', 'cancelled', 'expired'];
 /** States in which nothing is in progress (a failed request may still be retried). */
 export const ENDED_STATES: readonly RequestState[] = ['completed', 'failed', 'cancelled', 'expired'];
@@ -83,8 +86,39 @@ export interface RequestRecord {
   /** The transfer as data, set when it is confirmed: what a retry (or another process) runs. */
   job?: TransferJobSpec;
   failure?: { code: FailureCode; message: string; hint: string; retryable: boolean };
+  /** The approval asked for a protected environment, stored so a pending approval outlives a restart. */
+  approval?: ApprovalRecord;
   createdAt: string;
   updatedAt: string;
+}
+
+/** How an approval ended. 'cancelled': the requester withdrew the request while it waited. */
+export type ApprovalOutcome = 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+/**
+ * One approval request. Who, what, where and why are the record's own owner, source, destination,
+ * form and tickets; this holds what the approval adds: who may decide, until when, where the
+ * approvers' cards are (to update them in place) and the decision.
+ */
+export interface ApprovalRecord {
+  /** 'teams': an approver of the group decides on a card; 'servicenow': the request ticket's `approval` field does. */
+  via: 'teams' | 'servicenow';
+  /** The assignment group whose approvers decide. */
+  group: string;
+  /** The approvers as people read them (UPNs, object IDs, channel names), for the requester's card. */
+  approvers: string[];
+  requestedAt: string;
+  /** After this the request ends as expired. */
+  expiresAt: string;
+  /** The approval cards sent: to whom (object ID or channel ID), the conversation and the message. */
+  deliveries?: ApprovalDelivery[];
+  decision?: { outcome: ApprovalOutcome; by?: { userId: string; name: string }; comment?: string; at: string };
+}
+
+export interface ApprovalDelivery {
+  to: string;
+  conversation: Record<string, unknown>;
+  activityId: string;
 }
 
 /** The file name part of a key ("reports/2024/a.csv" → "a.csv"). */

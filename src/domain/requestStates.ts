@@ -4,7 +4,10 @@ import { WorkflowError } from './workflowError';
 /**
  * Every move a request may make, and no other. Forward only, except that a failed transfer may
  * start again (Retry). Any open step may be cancelled or expire; a running transfer ends as
- * completed, failed or cancelled; a failed one left unretried expires.
+ * completed, failed or cancelled; a failed one left unretried expires. A protected request waits
+ * in awaiting-approval: approved → transferring, rejected or withdrawn → cancelled (nothing was
+ * sent, and a rejection is final: no Retry), no decision in time → expired, and failed when it was
+ * approved but what the transfer needs died with a restart (a typed password, a cloud sign-in).
  */
 export const TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>> = {
   draft: ['ticketed', 'cancelled', 'expired'],
@@ -12,7 +15,8 @@ export const TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>
   ticketed: ['signed-in', 'failed', 'cancelled', 'expired'],
   'signed-in': ['source-chosen', 'cancelled', 'expired'],
   'source-chosen': ['destination-set', 'cancelled', 'expired'],
-  'destination-set': ['transferring', 'cancelled', 'expired'],
+  'destination-set': ['awaiting-approval', 'transferring', 'cancelled', 'expired'],
+  'awaiting-approval': ['transferring', 'failed', 'cancelled', 'expired'],
   transferring: ['completed', 'failed', 'cancelled'],
   failed: ['transferring', 'expired'],
   completed: [],

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { SourceError, cancelled } from '../domain/errors';
 import type { ObjectInfo, StorageSource } from '../ports/storageSource';
 
@@ -97,15 +97,20 @@ class Part {
   }
 
   private async run(source: StorageSource, container: string, object: ObjectInfo, signal: AbortSignal): Promise<void> {
-    this.stream = await source.read(container, object, { start: this.start, end: this.end }, signal);
+    const stream = (this.stream = await source.read(container, object, { start: this.start, end: this.end }, signal));
     let received = 0;
-    for await (const chunk of this.stream as AsyncIterable<Buffer>) {
-      received += chunk.length;
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-      this.notify();
-      if (this.buffered >= this.limit) await new Promise<void>((resolve) => (this.resumeReading = resolve));
-    }
+    // Events, not `for await`: no promise per chunk (measured with bench/cpuProbe.ts).
+    await new Promise<void>((resolve, reject) => {
+      this.resumeReading = () => stream.resume();
+      stream.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        this.chunks.push(chunk);
+        this.buffered += chunk.length;
+        this.notify();
+        if (this.buffered >= this.limit) stream.pause();
+      });
+      finished(stream, (error) => (error ? reject(error) : resolve()));
+    });
     if (received !== this.end - this.start) {
       // A stream that ends early is a dropped connection, not a short object: retry, don't truncate.
       throw new SourceError(
@@ -145,9 +150,7 @@ class Part {
   }
 
   private unblock(): void {
-    const resume = this.resumeReading;
-    this.resumeReading = undefined;
-    resume?.();
+    this.resumeReading?.();
   }
 
   /** The parts before this one are done: read ahead as far as PART_BUFFER from now on. */

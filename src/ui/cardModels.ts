@@ -24,7 +24,9 @@ export type Verb =
   | 'transfer.confirm'
   | 'transfer.cancel'
   | 'transfer.retry'
-  | 'request.status';
+  | 'request.status'
+  | 'approval.approve' // an approver approves (input comment)
+  | 'approval.reject'; // an approver rejects (input comment, required)
 
 export interface Choice {
   title: string;
@@ -173,6 +175,48 @@ export interface RequestListCard {
   requests: { requestId: string; fileName: string; state: string; updated: string; tickets: string }[];
 }
 
+/** The requester's card while a protected request waits for an approver. */
+export interface AwaitingApprovalCard {
+  requestId: string;
+  fileName: string;
+  /** "alice@contoso.com, bob@contoso.com" or "the approvers of REQ… in ServiceNow". */
+  approvers: string;
+  /** "Teams" or "ServiceNow". */
+  decidedIn: string;
+  expires: string;
+  userTicket?: LinkedTicket;
+  auditTicket?: LinkedTicket;
+}
+
+/** The card an approver gets: who, what, where, why, both tickets, Approve / Reject with a comment. */
+export interface ApprovalRequestCard {
+  requestId: string;
+  requester: string;
+  environment: string;
+  group: string;
+  fileName: string;
+  size: string;
+  source: string;
+  destination: string;
+  justification: string;
+  expires: string;
+  userTicket: LinkedTicket;
+  auditTicket: LinkedTicket;
+  /** Why the click did not go through (a rejection without a comment); absent normally. */
+  note?: string;
+}
+
+/** An approver's card once the approval is over. */
+export interface ApprovalClosedCard {
+  requestId: string;
+  fileName: string;
+  /** "Approved by you", "Rejected by Bob Approver", "Expired" … */
+  headline: string;
+  detail: string;
+  color: 'Good' | 'Attention' | 'Warning' | 'Default';
+  comment?: string;
+}
+
 export interface CardData {
   welcome: WelcomeCard;
   help: HelpCard;
@@ -190,6 +234,9 @@ export interface CardData {
   inactive: InactiveCard;
   error: ErrorCard;
   requestList: RequestListCard;
+  awaitingApproval: AwaitingApprovalCard;
+  approvalRequest: ApprovalRequestCard;
+  approvalClosed: ApprovalClosedCard;
 }
 
 export type CardName = keyof CardData;

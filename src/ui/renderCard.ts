@@ -40,6 +40,9 @@ const NAMES: Record<CardName, true> = {
   inactive: true,
   error: true,
   requestList: true,
+  awaitingApproval: true,
+  approvalRequest: true,
+  approvalClosed: true,
 };
 
 export const CARD_NAMES = Object.keys(NAMES) as CardName[];

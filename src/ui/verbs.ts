@@ -21,6 +21,8 @@ export const VERBS = [
   'transfer.cancel',
   'transfer.retry',
   'request.status',
+  'approval.approve',
+  'approval.reject',
 ] as const satisfies readonly Verb[];
 
 // Compile-time completeness check: every Verb is in VERBS.

@@ -36,7 +36,7 @@ export class ActionGuard {
     return this.gate.serial(String(requestId), async () => {
       const record = await this.load(actor, requestId, verb);
       if (idempotent) {
-        const replay = this.gate.recall(record.id, verb, record.revision);
+        const replay = await this.gate.recall(record.id, verb, record.revision);
         if (replay) {
           this.log.info({ requestId, verb }, 'repeated action answered from the idempotency memo');
           return { ...replay, replayed: true };
@@ -46,9 +46,9 @@ export class ActionGuard {
       const before = record.revision;
       try {
         const outcome = await step(record);
-        if (idempotent && record.revision !== before) this.gate.remember(record.id, verb, record.revision, outcome);
+        if (idempotent && record.revision !== before) await this.gate.remember(record.id, verb, record.revision, outcome);
         // The request has ended: keep the memo only long enough to answer a repeat of this click.
-        if (ENDED_STATES.includes(record.state)) this.gate.forget(record.id, ENDED_REPLAY_MS);
+        if (ENDED_STATES.includes(record.state)) await this.gate.forget(record.id, ENDED_REPLAY_MS);
         return outcome;
       } catch (e) {
         if (e instanceof WorkflowError) return this.refuse(e.code, actor, requestId, verb, e.message);

@@ -66,7 +66,8 @@ export class DestinationStep {
     if (!pending || typeof fingerprint !== 'string' || fingerprint !== pending.fingerprint) {
       throw new WorkflowError('NOT_LISTED', 'That host key was not presented by the server for this request.');
     }
-    if (!(await this.ctx.deps.hostKeys.trust(pending.host, pending.port, pending.fingerprint))) {
+    // The probe reports no key type yet (undefined: a key of unknown type, which stands for every type).
+    if (!(await this.ctx.deps.hostKeys.trust(pending.host, pending.port, undefined, pending.fingerprint))) {
       return {
         screen: this.form(record, pending.values, {
           errors: { host: `The server ${pending.host}:${pending.port} presented a different host key from the one confirmed before. It is refused: ask the server's owner whether the key changed.` },

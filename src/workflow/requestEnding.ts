@@ -3,6 +3,8 @@ import type { AuditChannelMessage } from '../ports/notifier';
 import type { RequestRecord, RequestState } from '../domain/requestRecord';
 import { moveTo } from '../domain/requestStates';
 import type { TransferResult } from '../transfer/types';
+import { announceEnding } from './channelNotices';
+import { sealedCloseNote } from './chainHeadNote';
 import type { WorkflowContext } from './workflowContext';
 
 /** How a transfer ended, as data: what the bot turns into a card and push mode into an alert. */
@@ -42,30 +44,23 @@ export async function endRequest(ctx: WorkflowContext, record: RequestRecord, en
   }
   if (ending.keepForRetry) ctx.vault.release(record.id);
   else ctx.vault.wipe(record.id);
-  ctx.forget(record.id);
+  await ctx.forget(record.id);
   await ctx.sessions.end(record.id, ending.reason);
   await ctx.audit.record({ requestId: record.id, ...ending.audit });
   await writeTickets(ctx, record, ending.tickets);
-  if (ending.notify) await ctx.deps.notifier.notify(ending.notify);
+  // In the background: delivered or not, the request has ended (a failure is logged and audited).
+  announceEnding(ctx, record, ending);
 }
 
-/** Work notes on both tickets, then (unless 'note') closes both; a ticketing failure is logged, never thrown. */
+/**
+ * Work notes on both tickets, then (unless 'note') closes both, queued behind the milestones in the
+ * durable ticket outbox; waits while they go out, but never on an outage (they are then retried
+ * in the background and survive a restart).
+ */
 async function writeTickets(ctx: WorkflowContext, record: RequestRecord, tickets: Ending['tickets']): Promise<void> {
-  const t = record.tickets;
-  if (!t) return;
-  // The milestones before this end are in the journal first.
+  if (!record.tickets) return;
+  // The audit team's ticket also keeps the chain head as it is now: a rewrite of the whole audit
+  // store is then caught against a system the store's owner does not control.
+  await ctx.notes.close(record, tickets.how, tickets.note, sealedCloseNote(tickets.note, ctx.audit.head));
   await ctx.notes.settled(record.id);
-  try {
-    await ctx.deps.ticketing.addWorkNote(t.user, tickets.note);
-    await ctx.deps.ticketing.addWorkNote(t.audit, tickets.note);
-    if (tickets.how === 'note') return;
-    await ctx.deps.ticketing[tickets.how](t.user, tickets.note);
-    // The audit team's ticket also keeps the chain head: a rewrite of the whole audit store is
-    // then caught against a system the store's owner does not control.
-    const head = ctx.audit.head;
-    const sealed = head ? `${tickets.note}\nAudit chain head: seq ${head.seq}, SHA-256 ${head.hash} (chain ${head.chain}).` : tickets.note;
-    await ctx.deps.ticketing[tickets.how](t.audit, sealed);
-  } catch (e) {
-    ctx.log.error({ requestId: record.id, error: (e as Error).message }, `could not ${tickets.how === 'note' ? 'add the ticket work notes' : `${tickets.how} the tickets`}`);
-  }
 }

@@ -1,3 +1,4 @@
+import { noticesSettled } from './channelNotices';
 import { OPEN_STATES, fileNameOf, type Actor, type RequestRecord, type RequestState } from '../domain/requestRecord';
 import { moveTo } from '../domain/requestStates';
 import { isFerryError } from '../domain/errors';
@@ -5,6 +6,10 @@ import { WorkflowError } from '../domain/workflowError';
 import { runTransfer } from '../transfer/engine';
 import { ActionGate } from './actionGate';
 import { ActionGuard, type GuardedAction } from './actionGuard';
+import { ApprovalPoller } from './approvalPoller';
+import type { Approver } from './approvalPolicy';
+import { ApprovalStep } from './approvalStep';
+import { outcomeMemoCodec } from './outcomeMemo';
 import { AuditTrail } from './auditTrail';
 import { BrowsingStep, scopeOf } from './browsingStep';
 import { DestinationChoices } from './destinationChoices';
@@ -36,11 +41,13 @@ const act = (verb: string, states: readonly RequestState[], idempotent: boolean)
  */
 export class RequestWorkflow {
   private readonly ctx: WorkflowContext;
-  private readonly gate = new ActionGate<ActionOutcome>();
+  private readonly gate: ActionGate<ActionOutcome>;
   private readonly guard: ActionGuard;
   private readonly destinationStep: DestinationStep;
   private readonly browsingStep: BrowsingStep;
   private readonly transferStep: TransferStep;
+  private readonly approvalStep: ApprovalStep;
+  private readonly approvalPoller?: ApprovalPoller;
 
   constructor(private readonly deps: WorkflowDeps) {
     const log = deps.log;
@@ -56,7 +63,7 @@ export class RequestWorkflow {
       vault: new SecretVault<Volatile>(Math.max(retryMinutes, deps.policy.requestTtlMinutes ?? 60) * 60_000),
       jobs: new TransferJobs({ run: deps.runTransfer ?? runTransfer, destinations: deps.destinations, secrets: deps.secrets, tuning: deps.tuning }),
       audit,
-      notes: new TicketNotes(deps.ticketing, log),
+      notes: new TicketNotes(deps.ticketing, deps.documents, audit, log),
       listeners: [],
       now: deps.now ?? (() => new Date()),
       save: async (record) => {
@@ -67,10 +74,15 @@ export class RequestWorkflow {
       serial: (id, fn) => this.gate.serial(id, fn),
       forget: (id) => this.gate.forget(id),
     };
+    // The memo is durable; the device code a sign-in screen shows stays in this process's vault.
+    this.gate = new ActionGate<ActionOutcome>(deps.documents, { log, codec: outcomeMemoCodec((id) => this.ctx.vault.get(id)?.challenge), now: this.ctx.now });
     this.guard = new ActionGuard(this.gate, deps.repository, audit, log);
     this.destinationStep = new DestinationStep(this.ctx);
     this.browsingStep = new BrowsingStep(this.ctx, this.destinationStep);
     this.transferStep = new TransferStep(this.ctx);
+    this.approvalStep = new ApprovalStep(this.ctx, this.transferStep);
+    // ServiceNow-driven approvals are read on a timer; the waiting requests are found in the store, so a restart picks them up.
+    if (deps.policy.approval?.via === 'servicenow') this.approvalPoller = new ApprovalPoller(this.ctx, this.approvalStep, deps.policy.approval.pollSeconds * 1000);
   }
 
   addListener(listener: TransferListener): void {
@@ -112,6 +124,8 @@ export class RequestWorkflow {
       const checked = validateRequestForm(inputs, this.deps.policy.assignmentGroups);
       if (!checked.ok) return { screen: this.requestForm(record, checked.values, checked.errors) };
       const form = checked.values;
+      const unapprovable = this.approvalStep.submitRefusal(form);
+      if (unapprovable) return { screen: this.requestForm(record, form, { assignmentGroup: unapprovable }) };
       record.form = form;
       if (actor.upn) record.owner.upn = actor.upn;
       try {
@@ -188,8 +202,28 @@ export class RequestWorkflow {
 
   confirmTransfer(actor: Actor, requestId: string, cardActivityId?: string): Promise<ActionOutcome> {
     return this.guard.act(actor, requestId, act('transfer.confirm', ['destination-set'], true), async (record) => ({
-      screen: await this.transferStep.confirm(record, actor, cardActivityId),
+      screen: this.approvalStep.isProtected(record)
+        ? await this.approvalStep.request(record, actor, cardActivityId)
+        : await this.transferStep.confirm(record, actor, cardActivityId),
     }));
+  }
+
+  /**
+   * An approver's Approve or Reject (with a comment). Not the owner's action, so not behind the
+   * owner check: ApprovalStep checks the approver list, the requester and the step instead.
+   */
+  decideApproval(approver: Approver, requestId: string, outcome: 'approved' | 'rejected', comment: unknown): Promise<ActionOutcome> {
+    return this.approvalStep.decide(approver, requestId, outcome, comment);
+  }
+
+  /** The bot sent the approval cards: where they are, to update them in place later (see ApprovalStep.delivered). */
+  approvalDelivered(requestId: string, deliveries: Parameters<ApprovalStep['delivered']>[1]): Promise<RequestRecord | undefined> {
+    return this.approvalStep.delivered(requestId, deliveries);
+  }
+
+  /** One round of the ServiceNow approval poll (the timer's work; tests call it directly). */
+  pollApprovals(): Promise<number> {
+    return this.approvalPoller?.pollOnce() ?? Promise.resolve(0);
   }
 
   retry(actor: Actor, requestId: string, cardActivityId?: string): Promise<ActionOutcome> {
@@ -207,6 +241,7 @@ export class RequestWorkflow {
    */
   cancel(actor: Actor, requestId: string): Promise<ActionOutcome> {
     return this.guard.act(actor, requestId, act('transfer.cancel', [...OPEN_STATES, 'transferring'], true), async (record) => {
+      if (record.state === 'awaiting-approval') return { screen: await this.approvalStep.cancel(record, actor) };
       if (record.state === 'transferring') {
         const how = this.transferStep.cancelRunning(record.id);
         if (how === 'cancelling') return { screen: { kind: 'cancelling', requestId: record.id, fileName: fileNameOf(record.source?.key) } };
@@ -287,9 +322,13 @@ export class RequestWorkflow {
   /**
    * At start-up: every request still `transferring` was cut by the end of the process that ran
    * it. Each is ended as INTERRUPTED (resumable where possible, see TransferStep.interrupt) and
-   * its owner told. Returns how many were found.
+   * its owner told. Returns how many were found. Ticket writes an earlier process left queued
+   * (a ServiceNow outage, a restart) are sent first, in order per request.
    */
   async recoverInterrupted(): Promise<number> {
+    await this.ctx.notes.resume().catch((e: unknown) =>
+      this.ctx.log.error({ error: (e as Error)?.message ?? String(e) }, 'the queued ticket writes could not be read; each request\'s are sent with its next note'),
+    );
     const cut = await this.deps.repository.listStale(['transferring'], new Date(this.ctx.now().getTime() + 1000));
     let found = 0;
     for (const old of cut) {
@@ -312,15 +351,20 @@ export class RequestWorkflow {
 
   /** The periodic expiry sweep (see expiry.ts). */
   expireStale(): Promise<number> {
-    return expireStale(this.ctx, this.transferStep);
+    return expireStale(this.ctx, this.transferStep, this.approvalStep);
   }
 
   /** Stops running transfers and wipes every session and secret (process shutdown). */
   async shutdown(): Promise<void> {
+    await this.approvalPoller?.stop();
     await this.ctx.jobs.cancelAll();
     // Each stopped transfer's end is recorded (store, audit, tickets) before anything closes.
     await this.transferStep.settled();
+    // Channel notices still in flight (and their notify.failed records) before the stores close.
+    await noticesSettled(this.ctx);
     await this.ctx.sessions.endAll('shutdown');
+    // Ticket writes still queued (an outage) stay in the store for the next start.
+    await this.ctx.notes.stop();
     this.ctx.vault.wipeAll();
   }
 

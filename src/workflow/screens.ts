@@ -5,7 +5,7 @@ import type { TransferProgress, TransferResult } from '../transfer/types';
 import type { DestinationField, DestinationFormValues } from './destinationValidation';
 import type { PreflightStep } from './preflight';
 import type { FieldErrors } from './requestValidation';
-import { fileNameOf, type RequestFormValues, type RequestRecord } from '../domain/requestRecord';
+import { fileNameOf, type ApprovalOutcome, type RequestFormValues, type RequestRecord } from '../domain/requestRecord';
 import type { TransferEnding } from './requestEnding';
 
 /**
@@ -49,7 +49,13 @@ export type Screen =
   | { kind: 'cancelling'; requestId: string; fileName: string }
   | { kind: 'completed'; record: RequestRecord; result: TransferResult }
   | { kind: 'failed'; requestId: string; fileName: string; code: string; reason: string; hint: string; canRetry: boolean }
-  | { kind: 'requestList'; title: string; requests: RequestRecord[] };
+  | { kind: 'requestList'; title: string; requests: RequestRecord[] }
+  /** The requester's card while a protected request waits for an approver (Cancel withdraws it). */
+  | { kind: 'awaitingApproval'; requestId: string; fileName: string; approvers: string[]; via: 'teams' | 'servicenow'; expiresAt: string; tickets?: TicketPair }
+  /** The card an approver gets: who, what, where, why, both tickets, Approve / Reject with a comment. */
+  | { kind: 'approvalRequest'; record: RequestRecord; note?: string }
+  /** An approver's card once the approval is over; `byYou` when the person looking decided it. */
+  | { kind: 'approvalClosed'; requestId: string; fileName: string; outcome: ApprovalOutcome; byName?: string; byYou: boolean; comment?: string };
 
 /** What a card action produced: the card that replaces the one acted on, and new messages to post. */
 export interface ActionOutcome {

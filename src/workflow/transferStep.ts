@@ -33,9 +33,20 @@ export class TransferStep {
   constructor(private readonly ctx: WorkflowContext) {}
 
   async confirm(record: RequestRecord, actor: Actor, cardActivityId?: string): Promise<Screen> {
+    const prepared = await this.prepare(record, actor, cardActivityId);
+    return 'screen' in prepared ? prepared.screen : this.launch(record, actor, prepared.job, prepared.holdings);
+  }
+
+  /**
+   * The confirm step up to the start: audited, the job built from the live session and stored on
+   * the record, the holdings in the vault and the sign-in scheduled to end. Shared by a plain
+   * confirm and a confirm that waits for approval (which launches the job once it is approved).
+   * `screen` when it cannot go on (the audit log is down): nothing changed, Confirm works again later.
+   */
+  async prepare(record: RequestRecord, actor: Actor, cardActivityId?: string): Promise<{ job: TransferJobSpec; holdings: JobHoldings } | { screen: Screen }> {
     // A transfer nobody can audit must not begin: the card says so and Confirm works again later.
     const audited = await this.ctx.audit.recordNow({ type: 'transfer.confirmed', requestId: record.id, actor: actor.userId });
-    if (!audited) return confirmScreen(record, AUDIT_DOWN);
+    if (!audited) return { screen: confirmScreen(record, AUDIT_DOWN) };
     const session = this.ctx.sessions.get(record.id);
     const source = record.source!;
     const object = session?.objects.get(objectKey(source.container, source.key));
@@ -58,6 +69,11 @@ export class TransferStep {
     this.ctx.vault.patch(record.id, { password: undefined, holdings });
     if (cardActivityId) record.cardActivityId = cardActivityId;
     this.ctx.sessions.endAfter(record.id, this.ctx.deps.policy.autoLogoutSeconds, 'auto-logout after the transfer started');
+    return { job, holdings };
+  }
+
+  /** Starts a prepared job (a plain confirm, or an approval granted later). */
+  launch(record: RequestRecord, actor: Actor, job: TransferJobSpec, holdings: JobHoldings): Promise<Screen> {
     return this.start(record, actor, job, holdings);
   }
 

@@ -2,6 +2,7 @@ import type { Actor, RequestRecord } from '../domain/requestRecord';
 import type { SavedDestination } from '../domain/savedDestination';
 import type { AuditLog } from '../ports/auditLog';
 import type { DestinationFactory } from '../ports/destinationFactory';
+import type { DocumentStore } from '../ports/documentStore';
 import type { HostKeyStore } from '../ports/hostKeyStore';
 import type { IdentityProvider, SignInChallenge } from '../ports/identityProvider';
 import type { Notifier } from '../ports/notifier';
@@ -12,6 +13,7 @@ import type { SourceRef } from '../domain/transferJobSpec';
 import type { Ticketing } from '../ports/ticketing';
 import type { WorkflowLog } from '../ports/workflowLog';
 import type { TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
+import type { ApprovalPolicy, ApproverRef } from './approvalPolicy';
 import type { AuditTrail } from './auditTrail';
 import type { TicketNotes } from './ticketNotes';
 import type { DestinationChoices } from './destinationChoices';
@@ -29,6 +31,8 @@ export interface WorkflowDeps {
   identity: IdentityProvider;
   ticketing: Ticketing;
   audit: AuditLog;
+  /** Small durable documents: the idempotency memo of card actions and the queued ticket writes. */
+  documents: DocumentStore;
   notifier: Notifier;
   destinations: DestinationFactory;
   secrets: SecretStore;
@@ -61,6 +65,8 @@ export interface WorkflowPolicy {
   requestTtlMinutes?: number;
   /** How long a failed transfer's Retry stays possible. Default 30 minutes. */
   retryWindowMinutes?: number;
+  /** Approval before a protected environment's file moves (FILEFERRY_APPROVAL_*); unset: none. */
+  approval?: ApprovalPolicy;
 }
 
 /** Told about transfers as they run, so the bot can update cards, metrics can count and push mode can follow. */
@@ -71,6 +77,13 @@ export interface TransferListener {
   onFinished?(record: RequestRecord, ending: TransferEnding): void;
   /** Something to show that no click asked for (a sign-in finished in the background). */
   onScreen?(record: RequestRecord, screen: Screen): void;
+  /** A protected request waits: send the approval card to `targets` (then RequestWorkflow.approvalDelivered). */
+  onApprovalRequested?(record: RequestRecord, targets: readonly ApproverRef[]): void;
+  /**
+   * The approval is over (decided, expired, withdrawn; `record.approval.decision` says how): the
+   * approvers' cards show it, and `requesterScreen`, when given, replaces the requester's card.
+   */
+  onApprovalClosed?(record: RequestRecord, requesterScreen?: Screen): void;
 }
 
 /** Per-request memory-only state (see SecretVault). */
@@ -100,8 +113,8 @@ export interface WorkflowContext {
   save(record: RequestRecord): Promise<void>;
   /** Runs `fn` after every earlier action on the request has finished (one writer per request). */
   serial<T>(requestId: string, fn: () => Promise<T>): Promise<T>;
-  /** Drops the request's idempotency memo (it reached a final state). */
-  forget(requestId: string): void;
+  /** Drops the request's idempotency memo (it reached a final state). Never rejects. */
+  forget(requestId: string): Promise<void>;
 }
 
 /** Who the workflow acts for when no person does (expiry, the end of a transfer). */

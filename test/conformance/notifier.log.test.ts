@@ -8,13 +8,15 @@ describe('LogNotifier', () => {
   /** JSON lines the current notifier's logger wrote. */
   let lines: string[] = [];
 
-  /** A log line back as the message it announces: the notifier logs `notification`, `requestId`, `facts` and the text as `msg`. */
+  /** A log line back as the message it announces: the notifier logs `notification`, `requestId`, `facts`, `outcome`, `links` and the text as `msg`. */
   function asMessage(line: Record<string, unknown>): AuditChannelMessage {
     return {
       title: line.notification as string,
       text: line.msg as string,
       ...(line.requestId !== undefined ? { requestId: line.requestId as string } : {}),
       ...(line.facts !== undefined ? { facts: line.facts as Record<string, string> } : {}),
+      ...(line.outcome !== undefined ? { outcome: line.outcome as AuditChannelMessage['outcome'] } : {}),
+      ...(line.links !== undefined ? { links: line.links as AuditChannelMessage['links'] } : {}),
     };
   }
 

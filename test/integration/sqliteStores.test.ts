@@ -126,13 +126,13 @@ describe('SQLite stores: the database file', () => {
       try {
         const error = await expectFailure(stores.audit.append({ type: 'x', actor: 'system' }), { type: StoreError, code: 'TIMEOUT', withHint: true });
         assert.equal(error.retryable, true);
-        await expectFailure(stores.hostKeys.trust('h', 22, 'SHA256:x'), { type: StoreError, code: 'TIMEOUT' });
+        await expectFailure(stores.hostKeys.trust('h', 22, 'ssh-ed25519', 'SHA256:x'), { type: StoreError, code: 'TIMEOUT' });
       } finally {
         blocker.exec('ROLLBACK');
         blocker.close();
       }
       assert.equal((await stores.audit.append({ type: 'x', actor: 'system' })).seq, 1, 'the refused append left no trace');
-      assert.equal(await stores.hostKeys.trust('h', 22, 'SHA256:x'), true);
+      assert.equal(await stores.hostKeys.trust('h', 22, 'ssh-ed25519', 'SHA256:x'), true);
     });
 
     it('after close, every store throws StoreError and close is idempotent', async () => {

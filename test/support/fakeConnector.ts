@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 /** One call the bot made to the connector. */
 export interface ConnectorCall {
   method: 'POST' | 'PUT';
-  kind: 'send' | 'reply' | 'update';
+  /** `create`: POST /v3/conversations (a new channel post, as TeamsInfo.sendMessageToTeamsChannel makes). */
+  kind: 'send' | 'reply' | 'update' | 'create';
   conversationId: string;
   /** The new activity's ID (send/reply) or the updated one's (update). */
   activityId: string;
@@ -33,6 +34,17 @@ export interface FailureRule {
   retryAfterSeconds?: number;
   /** How many matching calls fail. */
   times: number;
+  /** Only POST /v3/conversations (`conversations`) or only …/activities (`activities`); default both. */
+  path?: 'conversations' | 'activities';
+}
+
+/** A POST /v3/conversations the bot made: its ConversationParameters, as sent. */
+export interface CreatedConversation {
+  parameters: Record<string, unknown>;
+  /** channelData.channel.id of the parameters (the channel posted in). */
+  channelId: string | undefined;
+  conversationId: string;
+  activityId: string;
 }
 
 /**
@@ -40,11 +52,14 @@ export interface FailureRule {
  * /v3/conversations/:id/activities (send), POST …/activities/:replyToId (reply), PUT
  * …/activities/:activityId (update), each answered `{ id }` as the service does. It records every
  * call and keeps each message's current content, so a test sees the chat as the user would.
- * `fail()` makes the next N matching calls answer 429 (with Retry-After) or 5xx.
+ * `fail()` makes the next N matching calls answer 429 (with Retry-After) or 5xx. POST
+ * /v3/conversations creates a channel post (see `create`), recorded in `created`.
  */
 export class FakeConnector {
   readonly calls: ConnectorCall[] = [];
   readonly messages = new Map<string, ChatMessage>();
+  /** Conversations created by POST /v3/conversations (channel posts), oldest first. */
+  readonly created: CreatedConversation[] = [];
   private readonly rules: FailureRule[] = [];
   private seq = 0;
   private server!: Server;
@@ -62,6 +77,11 @@ export class FakeConnector {
 
   fail(rule: FailureRule): void {
     this.rules.push({ ...rule });
+  }
+
+  /** Disarms every failure rule still pending. */
+  clearFailures(): void {
+    this.rules.length = 0;
   }
 
   /** Messages in a conversation, in the order they were first posted. */
@@ -83,6 +103,7 @@ export class FakeConnector {
       const found = this.members.get(decodeURIComponent(member[1]!));
       return found ? send(res, 200, found) : send(res, 404, { error: { code: 'MemberNotFound', message: 'no such member' } });
     }
+    if (url.pathname === '/v3/conversations' && req.method === 'POST') return this.create(res, body);
     const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(url.pathname);
     const method = req.method as 'POST' | 'PUT';
     if (!m || (method !== 'POST' && method !== 'PUT') || (method === 'PUT' && !m[2])) {
@@ -92,7 +113,7 @@ export class FakeConnector {
     const pathId = m[2] ? decodeURIComponent(m[2]) : undefined;
     const activity = (body ? JSON.parse(body) : {}) as Record<string, unknown>;
     const kind = method === 'PUT' ? 'update' : pathId ? 'reply' : 'send';
-    const rule = this.rules.find((r) => r.method === method && r.times > 0);
+    const rule = this.rules.find((r) => r.method === method && r.times > 0 && r.path !== 'conversations');
     if (rule) {
       rule.times -= 1;
       this.calls.push({ method, kind, conversationId, activityId: pathId ?? '', activity, at: Date.now(), status: rule.status });
@@ -116,6 +137,34 @@ export class FakeConnector {
     }
     this.calls.push({ method, kind, conversationId, activityId, activity, at: Date.now(), status: 200 });
     send(res, 200, { id: activityId });
+  }
+
+  /**
+   * POST /v3/conversations: a new conversation, or in Teams with `isGroup` and
+   * `channelData.channel.id`, a new post in that channel. Answered `{ id, activityId }`, the id being
+   * the post's thread (`<channel>;messageid=<activity>`); its activity lands in `chat(<channel>)`.
+   */
+  private create(res: ServerResponse, body: string): void {
+    const parameters = (body ? JSON.parse(body) : {}) as Record<string, unknown>;
+    const channelId = (parameters.channelData as { channel?: { id?: string } } | undefined)?.channel?.id;
+    const activity = (parameters.activity ?? {}) as Record<string, unknown>;
+    const rule = this.rules.find((r) => r.method === 'POST' && r.times > 0 && r.path !== 'activities');
+    if (rule) {
+      rule.times -= 1;
+      this.calls.push({ method: 'POST', kind: 'create', conversationId: channelId ?? '', activityId: '', activity, at: Date.now(), status: rule.status });
+      if (rule.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(rule.retryAfterSeconds));
+      return send(res, rule.status, { error: { code: rule.status === 429 ? 'Throttled' : rule.status === 403 ? 'BotNotInConversationRoster' : 'ServiceError', message: 'injected by the test' } });
+    }
+    if (parameters.isGroup !== true || !channelId) {
+      this.calls.push({ method: 'POST', kind: 'create', conversationId: '', activityId: '', activity, at: Date.now(), status: 400 });
+      return send(res, 400, { error: { code: 'BadSyntax', message: 'this fake creates channel posts only: isGroup true and channelData.channel.id' } });
+    }
+    const activityId = String(1_700_000_000_000 + ++this.seq);
+    const conversationId = `${channelId};messageid=${activityId}`;
+    this.created.push({ parameters, channelId, conversationId, activityId });
+    this.messages.set(activityId, { activityId, conversationId: channelId, activity, versions: [activity], updatedAt: Date.now() });
+    this.calls.push({ method: 'POST', kind: 'create', conversationId: channelId, activityId, activity, at: Date.now(), status: 201 });
+    send(res, 201, { id: conversationId, activityId });
   }
 }
 

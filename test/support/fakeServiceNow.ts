@@ -22,6 +22,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * - On incident, `priority` is computed from `impact` × `urgency` (defaults 3/3), as the default
  *   priority lookup rule does, and `state` 6 or 7 needs `close_code` and `close_notes` (the
  *   "close info mandatory" data policy, answered 403 "Data Policy Exception").
+ * - Task records carry `approval` (`not requested` until FileFerry asks with `requested`); the
+ *   test hook `setApproval` plays an approver deciding in ServiceNow.
  * - `work_notes` and `comments` are journal inputs: writing one appends a journal entry (see
  *   `journal`) and the field reads back `""`.
  * - An unknown table answers 400 `Invalid table <name>`; a missing record 404 "No Record found".
@@ -209,6 +211,20 @@ export class FakeServiceNow {
     return this.journalEntries.filter((e) => e.sysId === sysId && e.element === element).map((e) => e.value);
   }
 
+  /**
+   * Plays an approver deciding in ServiceNow: sets the task's `approval` field (`approved`,
+   * `rejected` …) as that user, as the approval engine does when the last approver acts.
+   */
+  setApproval(number: string, approval: string, by = 'approver.admin'): void {
+    for (const table of Object.keys(TASK_PREFIX)) {
+      const row = [...this.tables.get(table)!.values()].find((r) => r.number === number);
+      if (!row) continue;
+      Object.assign(row, { approval, sys_updated_by: by, sys_updated_on: stamp(this.now()), sys_mod_count: String(Number(row.sys_mod_count ?? 0) + 1) });
+      return;
+    }
+    throw new Error(`The fake ServiceNow has no task ${number}.`);
+  }
+
   /** A group's name from its sys_id ('' when none). */
   groupName(sysId: string): string {
     return this.tables.get('sys_user_group')!.get(sysId)?.name ?? '';
@@ -388,7 +404,7 @@ export class FakeServiceNow {
     if (prefix) {
       const n = (this.counters.get(table) ?? 10000) + 1;
       this.counters.set(table, n);
-      Object.assign(row, { number: `${prefix}${String(n).padStart(7, '0')}`, state: '1', active: 'true', opened_at: now, impact: '3', urgency: '3', priority: '5', correlation_id: '', correlation_display: '' });
+      Object.assign(row, { number: `${prefix}${String(n).padStart(7, '0')}`, state: '1', active: 'true', approval: 'not requested', opened_at: now, impact: '3', urgency: '3', priority: '5', correlation_id: '', correlation_display: '' });
     }
     this.tables.get(table)!.set(sysId, row);
     return row;

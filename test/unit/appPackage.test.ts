@@ -104,7 +104,8 @@ function checkManifest(manifest: Json): void {
   assert.equal(manifest.accentColor, ACCENT, 'accentColor is the colour icon\'s background');
   assert.equal(manifest.bots.length, 1);
   const [bot] = manifest.bots;
-  assert.deepEqual(bot.scopes, ['personal']);
+  // personal: requests; team: the audit channel the teams-channel notifier posts in.
+  assert.deepEqual(bot.scopes, ['personal', 'team']);
   assert.equal(bot.supportsFiles, false);
   assert.equal(bot.commandLists.length, 1);
   assert.deepEqual(bot.commandLists[0].scopes, ['personal']);
@@ -117,7 +118,7 @@ function checkManifest(manifest: Json): void {
 describe('Teams app package', () => {
   const template = JSON.parse(readFileSync(join(APP, 'manifest.json'), 'utf8')) as Json;
 
-  it('the manifest template has the required fields, the personal bot and the five commands', () => {
+  it('the manifest template has the required fields, the bot in personal and team scope, and the five personal commands', () => {
     checkManifest(template);
     assert.equal(template.id, '${{TEAMS_APP_ID}}');
     assert.equal(template.bots[0].botId, '${{BOT_ID}}');

@@ -164,6 +164,17 @@ const FIXTURES: Fixture[] = [
     },
   },
   { name: 'requestList', label: 'none', data: { title: 'Your last requests', requests: [] } },
+  { name: 'awaitingApproval', label: 'with tickets', data: { requestId: REQ, fileName: 'ledger.csv', approvers: 'bob@contoso.com', decidedIn: 'Teams', expires: humanDate('2024-05-02T14:03:00Z'), userTicket, auditTicket } },
+  { name: 'awaitingApproval', label: 'no tickets', data: { requestId: REQ, fileName: 'ledger.csv', approvers: 'the approvers in ServiceNow', decidedIn: 'ServiceNow', expires: humanDate('2024-05-02T14:03:00Z') } },
+  {
+    name: 'approvalRequest', label: 'with note',
+    data: {
+      requestId: REQ, requester: 'Ada Lovelace', environment: 'PROD', group: 'Data Platform', fileName: 'ledger.csv', size: '1.0 MiB',
+      source: 'AWS finance-exports/2024/05/ledger.csv', destination: 'Acme SFTP /upload/in/ledger.csv', justification: 'Customer audit.',
+      expires: humanDate('2024-05-02T14:03:00Z'), userTicket, auditTicket, note: 'Say why you reject it.',
+    },
+  },
+  { name: 'approvalClosed', label: 'approved', data: { requestId: REQ, fileName: 'ledger.csv', headline: 'Approved by you', detail: 'The transfer has started.', color: 'Good', comment: 'OK' } },
 ];
 
 /** Every object in the card, skipping action fallbacks (they mirror their action). */

@@ -55,7 +55,16 @@ describe('loadConfig', () => {
 
   it('refuses to start in production without an app ID', () => {
     fails({ NODE_ENV: 'production' }, /NODE_ENV=production.*MicrosoftAppId/);
-    assert.equal(loadConfig({ NODE_ENV: 'production', MicrosoftAppId: 'a', MicrosoftAppPassword: 'p' }).production, true);
+    assert.equal(loadConfig({ NODE_ENV: 'production', MicrosoftAppId: 'a', MicrosoftAppPassword: 'p', FILEFERRY_APPROVAL_ENVIRONMENTS: '' }).production, true);
+  });
+
+  it('refuses to start in production when protected environments have nobody to approve', () => {
+    const bot = { NODE_ENV: 'production', MicrosoftAppId: 'a', MicrosoftAppPassword: 'p' };
+    fails(bot, /PROD requests need approval.*FILEFERRY_APPROVERS is not set/);
+    fails({ ...bot, FILEFERRY_APPROVAL_ENVIRONMENTS: 'PROD,UAT' }, /PROD, UAT requests need approval/);
+    assert.equal(loadConfig({ ...bot, FILEFERRY_APPROVERS: 'DataOps=00000000-0000-4000-8000-000000000001' }).approval?.via, 'teams');
+    assert.equal(loadConfig({ ...bot, FILEFERRY_APPROVAL_ENVIRONMENTS: '' }).approval, undefined);
+    assert.equal(loadConfig({}).approval, undefined, 'locally, no approvers means no approval step');
   });
 
   it('names the selector variable and lists the valid kinds for an unknown backend', () => {

@@ -141,8 +141,9 @@ describe('infra/cosmos.bicep matches the Cosmos DB stores', () => {
   const all = resources();
   const byType = (type: string): BicepResource[] => all.filter((r) => r.type === type);
 
-  it('the parser reads the template: one account, one database, three containers, a role assignment', () => {
-    assert.deepEqual(all.map((r) => r.type).sort(), [ACCOUNT, DATABASE, CONTAINER, CONTAINER, CONTAINER, `${ACCOUNT}/sqlRoleAssignments`].sort());
+  it('the parser reads the template: one account, one database, a container per design, a role assignment', () => {
+    const containers = Object.keys(CONTAINER_SPECS).map(() => CONTAINER);
+    assert.deepEqual(all.map((r) => r.type).sort(), [ACCOUNT, DATABASE, ...containers, `${ACCOUNT}/sqlRoleAssignments`].sort());
     assert.equal(new Set(all.map((r) => r.apiVersion)).size, 1, 'one API version throughout');
   });
 
@@ -172,14 +173,20 @@ describe('infra/cosmos.bicep matches the Cosmos DB stores', () => {
     assert.deepEqual(declared.sort(byId), expected.sort(byId));
   });
 
-  it('requests expire after requestTtlDays (default as in cosmosContainers.ts); audit and host keys never do', () => {
+  it('requests expire after requestTtlDays (default as in cosmosContainers.ts); documents by their own ttl; audit and host keys never', () => {
     assert.equal(params().get('requestTtlDays')?.default, String(DEFAULT_REQUEST_TTL_DAYS));
     assert.equal(CONTAINER_SPECS.requests.defaultTtlSeconds, DEFAULT_REQUEST_TTL_DAYS * 86_400);
+    assert.equal(CONTAINER_SPECS.documents.defaultTtlSeconds, -1, 'TTL on, no default: only items with a ttl expire');
+    const expected: Record<string, string | undefined> = {
+      [CONTAINER_SPECS.requests.id]: 'requestTtlDays > 0 ? requestTtlDays * 86400 : -1',
+      [CONTAINER_SPECS.documents.id]: '-1',
+      [CONTAINER_SPECS.audit.id]: undefined,
+      [CONTAINER_SPECS.hostKeys.id]: undefined,
+    };
+    assert.deepEqual(Object.keys(expected).sort(), Object.values(CONTAINER_SPECS).map((d) => d.id).sort(), 'every container is covered here');
     for (const c of byType(CONTAINER)) {
       const resource = obj(obj(c.body.properties, 'properties').resource, 'resource');
-      const design = Object.values(CONTAINER_SPECS).find((d) => d.id === resource.id)!;
-      if ('defaultTtlSeconds' in design) assert.equal(resource.defaultTtl, 'requestTtlDays > 0 ? requestTtlDays * 86400 : -1', `${design.id} TTL`);
-      else assert.equal(resource.defaultTtl, undefined, `${design.id} has no TTL`);
+      assert.equal(resource.defaultTtl, expected[String(resource.id)], `${String(resource.id)} TTL`);
     }
   });
 

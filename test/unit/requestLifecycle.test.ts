@@ -7,6 +7,7 @@ import type { AuditEvent, AuditLog, AuditRecord } from '../../src/ports/auditLog
 import { StoreError } from '../../src/domain/errors';
 import { buildSecrets, destinationFactory } from '../../src/adapters/registry';
 import { MemoryHostKeys } from '../../src/adapters/store/memoryHostKeys';
+import { MemoryDocuments } from '../../src/adapters/store/memoryDocuments';
 import { LocalIdentity } from '../../src/adapters/identity/localIdentity';
 import { LogNotifier } from '../../src/adapters/notifier/logNotifier';
 import { LocalSource } from '../../src/adapters/source/localSource';
@@ -87,6 +88,7 @@ describe('RequestWorkflow: the ends of a request', () => {
       audit: options.audit ?? new JsonlAudit(join(dir.path, 'audit.jsonl')),
       notifier: new LogNotifier(log),
       hostKeys: new MemoryHostKeys(),
+      documents: new MemoryDocuments(),
       destinations: destinationFactory,
       secrets: buildSecrets({ env: {} }),
       policy: {
@@ -188,12 +190,12 @@ describe('RequestWorkflow: the ends of a request', () => {
   it('forgets the idempotency memo once a request has ended', async () => {
     const { workflow, engine, finished, gate } = build();
     const id = await toConfirm(workflow);
-    assert.ok(gate.remembers(id), 'a request in progress is remembered');
+    assert.ok(await gate.remembers(id), 'a request in progress is remembered');
     await workflow.confirmTransfer(alice, id);
     const run = await until('the transfer to start', () => engine.runs[0]);
     run.resolve(engine.result(run.request));
     await until('the end of the transfer', () => finished.find((f) => f.record.id === id));
-    assert.equal(gate.remembers(id), false);
+    assert.equal(await gate.remembers(id), false);
   });
 
   it('keeps "has signed in" on the record, so a request never signs in again, even after a restart', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { JsonlAudit } from '../../src/adapters/audit/jsonlAudit';
 import { buildSecrets, destinationFactory } from '../../src/adapters/registry';
 import { MemoryHostKeys } from '../../src/adapters/store/memoryHostKeys';
+import { MemoryDocuments } from '../../src/adapters/store/memoryDocuments';
 import { LocalIdentity } from '../../src/adapters/identity/localIdentity';
 import { LogNotifier } from '../../src/adapters/notifier/logNotifier';
 import { LocalSource } from '../../src/adapters/source/localSource';
@@ -60,6 +61,7 @@ describe('RequestWorkflow (local adapters, real engine)', () => {
       audit: new JsonlAudit(join(dir.path, 'audit.jsonl')),
       notifier: new LogNotifier(log),
       hostKeys: new MemoryHostKeys(),
+      documents: new MemoryDocuments(),
       destinations,
       secrets: buildSecrets({ env: {} }),
       policy: {

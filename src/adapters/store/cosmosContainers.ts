@@ -6,13 +6,14 @@ import { PartitionKeyDefinitionVersion, PartitionKeyKind, type ContainerDefiniti
  * infra/cosmos.bicep against it) all read. Changing a container here without changing the Bicep
  * fails `npm test`.
  *
- * One SQL (NoSQL API) database, `fileferry` by default (COSMOS_DATABASE), with three containers:
+ * One SQL (NoSQL API) database, `fileferry` by default (COSMOS_DATABASE), with four containers:
  *
  * | Container  | Partition key | Item id                                       | TTL                          |
  * |------------|---------------|-----------------------------------------------|------------------------------|
  * | `requests` | `/id`         | the request ID (`FF-…`)                       | 90 days after the last write |
  * | `audit`    | `/chain`      | `<chain>:<seq, 12 digits>`                    | never                        |
  * | `hostKeys` | `/id`         | `<host, lower case, IPv6 in []>:<port>`       | never                        |
+ * | `documents`| `/collection` | SHA-256 (hex) of the document id              | per item (`ttl`), else never |
  *
  * Items are the records themselves (a RequestRecord, an AuditRecord plus its `id`, a host key
  * entry), so Data Explorer shows them as they are; the stores strip Cosmos's system fields
@@ -37,7 +38,7 @@ export interface CosmosContainerDesign {
   id: string;
   /** The partition key path (a single hash path). */
   partitionKey: string;
-  /** `defaultTtl` in seconds, when items expire; left out, they never do. */
+  /** `defaultTtl` in seconds, when items expire; -1: TTL on, but only items with a `ttl` expire; left out, none ever do. */
   defaultTtlSeconds?: number;
 }
 
@@ -45,6 +46,8 @@ export const CONTAINER_SPECS = {
   requests: { id: 'requests', partitionKey: '/id', defaultTtlSeconds: DEFAULT_REQUEST_TTL_DAYS * 86_400 },
   audit: { id: 'audit', partitionKey: '/chain' },
   hostKeys: { id: 'hostKeys', partitionKey: '/id' },
+  // Each document that expires carries its own `ttl`; the rest never do.
+  documents: { id: 'documents', partitionKey: '/collection', defaultTtlSeconds: -1 },
 } as const satisfies Record<string, CosmosContainerDesign>;
 
 export type CosmosContainerName = keyof typeof CONTAINER_SPECS;

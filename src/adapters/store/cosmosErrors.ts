@@ -45,7 +45,7 @@ export function cosmosMissing(what: 'database' | 'container' | 'either', target:
     : what === 'container' ? `container ${target.container} in the database ${target.database}`
     : `container ${target.container} in the database ${target.database} (or no such database)`;
   return new StoreError('INVALID_CONFIG', `The Cosmos DB account ${target.endpoint} has no ${name} (${target.operation}).`, {
-    hint: `Deploy infra/cosmos.bicep to that account (it creates the database and the requests, audit and hostKeys containers), or set COSMOS_DATABASE to the database it created.`,
+    hint: `Deploy infra/cosmos.bicep to that account (it creates the database and the requests, audit, hostKeys and documents containers), or set COSMOS_DATABASE to the database it created.`,
   });
 }
 

@@ -3,11 +3,13 @@ import type { TokenCredential } from '@azure/identity';
 import { DEFAULT_CHAIN } from '../../domain/auditChain';
 import { StoreError } from '../../domain/errors';
 import type { AuditLog, AuditReader } from '../../ports/auditLog';
+import type { DocumentStore } from '../../ports/documentStore';
 import type { HostKeyStore } from '../../ports/hostKeyStore';
 import type { RequestRepository } from '../../ports/requestRepository';
 import { CosmosAudit } from './cosmosAudit';
 import { CosmosConnection } from './cosmosConnection';
 import { DEFAULT_COSMOS_DATABASE, isValidChainName } from './cosmosContainers';
+import { CosmosDocuments } from './cosmosDocuments';
 import { CosmosHostKeys } from './cosmosHostKeys';
 import { CosmosRequestRepository } from './cosmosRequestRepository';
 
@@ -35,12 +37,14 @@ export interface CosmosStores {
   requests: RequestRepository;
   hostKeys: HostKeyStore;
   audit: AuditLog & AuditReader;
-  /** Disposes of the one client the three share (idempotent); later calls on them throw StoreError INTERNAL. */
+  /** Versioned JSON documents in the container `documents`. */
+  documents: DocumentStore;
+  /** Disposes of the one client the four share (idempotent); later calls on them throw StoreError INTERNAL. */
   close(): Promise<void>;
 }
 
 /**
- * The request repository, host key store and audit log over one Cosmos DB client
+ * The request repository, host key store, audit log and document store over one Cosmos DB client
  * (FILEFERRY_STORE=cosmos), in the database and containers of cosmosContainers.ts, which
  * infra/cosmos.bicep creates. Nothing is contacted here: the client is made, and each container
  * checked, on first use, where a missing database or container fails with StoreError
@@ -73,6 +77,7 @@ export function openCosmosStores(options: CosmosStoresOptions): CosmosStores {
     requests: new CosmosRequestRepository(cosmos),
     hostKeys: new CosmosHostKeys(cosmos),
     audit: new CosmosAudit(cosmos, { chain, key: options.auditKey }),
+    documents: new CosmosDocuments(cosmos),
     close: () => cosmos.close(),
   };
 }

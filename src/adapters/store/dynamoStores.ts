@@ -2,9 +2,11 @@ import { DescribeTableCommand, DynamoDBClient, type TableDescription } from '@aw
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StoreError } from '../../domain/errors';
 import type { AuditLog, AuditReader } from '../../ports/auditLog';
+import type { DocumentStore } from '../../ports/documentStore';
 import type { HostKeyStore } from '../../ports/hostKeyStore';
 import type { RequestRepository } from '../../ports/requestRepository';
 import { DynamoAudit } from './dynamoAudit';
+import { DynamoDocuments } from './dynamoDocuments';
 import { dynamoError } from './dynamoErrors';
 import { DynamoHostKeys } from './dynamoHostKeys';
 import { DynamoRequestRepository } from './dynamoRequestRepository';
@@ -32,9 +34,11 @@ export interface DynamoStores {
   requests: RequestRepository;
   hostKeys: HostKeyStore;
   audit: AuditLog & AuditReader;
+  /** Versioned JSON documents in the `<prefix>Documents` table. */
+  documents: DocumentStore;
   tables: Record<TableRole, string>;
   /**
-   * Checks that the three tables exist with the keys and indexes of dynamoTables.ts (DescribeTable),
+   * Checks that every table exists with the keys and indexes of dynamoTables.ts (DescribeTable),
    * for a start-up check that fails with a clear message rather than at the first request.
    * Throws StoreError INVALID_CONFIG naming the table and what differs.
    */
@@ -43,7 +47,7 @@ export interface DynamoStores {
   close(): Promise<void>;
 }
 
-/** The DynamoDB stores (`FILEFERRY_STORE=dynamodb`): requests, host keys and the audit log over one client. */
+/** The DynamoDB stores (`FILEFERRY_STORE=dynamodb`): requests, host keys, the audit log and documents over one client. */
 export function openDynamoStores(options: DynamoStoresOptions = {}): DynamoStores {
   const ttlDays = options.requestTtlDays ?? DEFAULT_REQUEST_TTL_DAYS;
   if (!Number.isFinite(ttlDays) || ttlDays < 0) {
@@ -69,6 +73,7 @@ export function openDynamoStores(options: DynamoStoresOptions = {}): DynamoStore
     requests: new DynamoRequestRepository(doc, { table: tables.requests, ttlDays }),
     hostKeys: new DynamoHostKeys(doc, { table: tables.hostKeys }),
     audit: new DynamoAudit(doc, { table: tables.audit, chain: options.chain, key: options.auditKey }),
+    documents: new DynamoDocuments(doc, { table: tables.documents }),
     tables,
     check: async () => {
       for (const role of Object.keys(TABLE_DESIGN) as TableRole[]) {

@@ -15,11 +15,13 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * |                            |                    |            | TTL on `expires_at` (epoch seconds)                       |
  * | `<prefix>AuditLog`         | `chain` (S)        | `seq` (N)  |                                                           |
  * | `<prefix>HostKeys`         | `host_port` (S)    |            |                                                           |
+ * | `<prefix>Documents`        | `collection` (S)   | `id` (S)   | TTL on `expires_at` (epoch seconds)                       |
  *
  * Every item also holds the whole record as a JSON string (`record_json`): that string is what
  * the stores read back, so every field round-trips exactly (numbers such as 0.1+0.2 and 5e-324,
  * unicode, nested objects) and an audit record's hash recomputes. The other attributes are keys
- * and index keys only.
+ * and index keys only, except in `<prefix>Documents`, whose items also carry `version` (N, what
+ * conditional puts test), `updated_at` and `expires_at_ms` (see dynamoDocuments.ts).
  */
 
 export const DEFAULT_TABLE_PREFIX = 'FileFerry';
@@ -88,16 +90,25 @@ export const TABLE_DESIGN = {
     key: { partition: { name: 'host_port', type: 'S' } },
     indexes: [],
   },
+  // The DocumentStore: a collection is a partition, its ids sort (by UTF-8 bytes) within it.
+  documents: {
+    logicalId: 'DocumentsTable',
+    suffix: 'Documents',
+    key: { partition: { name: 'collection', type: 'S' }, sort: { name: 'id', type: 'S' } },
+    indexes: [],
+    ttlAttribute: ITEM_ATTRIBUTES.expiresAt,
+  },
 } as const satisfies Record<string, TableDesign>;
 
 export type TableRole = keyof typeof TABLE_DESIGN;
 
-/** The three table names for a prefix. */
+/** Every table name for a prefix. */
 export function tableNames(prefix: string = DEFAULT_TABLE_PREFIX): Record<TableRole, string> {
   return {
     requests: `${prefix}${TABLE_DESIGN.requests.suffix}`,
     audit: `${prefix}${TABLE_DESIGN.audit.suffix}`,
     hostKeys: `${prefix}${TABLE_DESIGN.hostKeys.suffix}`,
+    documents: `${prefix}${TABLE_DESIGN.documents.suffix}`,
   };
 }
 

@@ -1,8 +1,10 @@
 import type { AuditLog, AuditReader } from '../../ports/auditLog';
+import type { DocumentStore } from '../../ports/documentStore';
 import type { HostKeyStore } from '../../ports/hostKeyStore';
 import type { RequestRepository } from '../../ports/requestRepository';
 import { SqliteAudit } from './sqliteAudit';
 import { openSqliteDatabase, type SqliteOpenOptions } from './sqliteDatabase';
+import { SqliteDocuments } from './sqliteDocuments';
 import { SqliteHostKeys } from './sqliteHostKeys';
 import { SqliteRequestRepository } from './sqliteRequestRepository';
 
@@ -19,13 +21,15 @@ export interface SqliteStores {
   requests: RequestRepository;
   hostKeys: HostKeyStore;
   audit: AuditLog & AuditReader;
-  /** Closes the one connection the three share (idempotent); later calls on them throw StoreError INTERNAL. */
+  /** Versioned JSON documents (idempotency keys, queued records, claims …) in the table `documents`. */
+  documents: DocumentStore;
+  /** Closes the one connection the four share (idempotent); later calls on them throw StoreError INTERNAL. */
   close(): void;
 }
 
 /**
  * Opens `file` once (WAL, busy_timeout, migrations: see sqliteDatabase.ts) and builds the request
- * repository, the host key store and the audit log over that one connection. Any number of
+ * repository, the host key store, the audit log and the document store over that one connection. Any number of
  * processes may open the same file: appends are serialised by SQLite's write lock.
  * Throws StoreError as openSqliteDatabase does (INVALID_CONFIG for a newer schema, ACCESS_DENIED,
  * DISK_FULL, TIMEOUT, INTERNAL).
@@ -36,6 +40,7 @@ export function openSqliteStores(options: SqliteStoresOptions): SqliteStores {
     requests: new SqliteRequestRepository(db, options.file),
     hostKeys: new SqliteHostKeys(db, options.file),
     audit: new SqliteAudit(db, { chain: options.chain, key: options.auditKey }, options.file),
+    documents: new SqliteDocuments(db, {}, options.file),
     close: () => {
       if (db.open) db.close();
     },

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, TicketingError } from '../../domain/errors';
-import type { NewTicketPair, TicketPair, TicketRef, Ticketing } from '../../ports/ticketing';
+import type { NewTicketPair, TicketApprovalState, TicketApprovals, TicketPair, TicketRef, Ticketing } from '../../ports/ticketing';
 import { serviceNowAuth, type ServiceNowAuthOptions } from './serviceNowAuth';
 import { ServiceNowClient, fieldValue, type ServiceNowRecord } from './serviceNowClient';
 import { impactAndUrgency, mappedFields, type FieldMap } from './serviceNowFieldMap';
@@ -79,7 +79,7 @@ interface Located {
  * TIMEOUT / THROTTLED / SERVER_ERROR once the attempts are used up. Secrets never reach a
  * message, a ticket or a link.
  */
-export class ServiceNowTicketing implements Ticketing {
+export class ServiceNowTicketing implements Ticketing, TicketApprovals {
   private readonly instance: URL;
   private readonly client: ServiceNowClient;
   private readonly requestTable: string;
@@ -169,6 +169,28 @@ export class ServiceNowTicketing implements Ticketing {
       close_notes: note,
       work_notes: `Closed as failed: ${note}`,
     }, ['sys_id'], `closing ${ticket.number} as failed`, signal);
+  }
+
+  /**
+   * Asks for an approval on the requester's record: its `approval` field becomes `requested`, which
+   * is what starts an instance's approval rules (and what an approver sees in their list). The
+   * integration user needs write access to `approval` on the request table.
+   */
+  async requestApproval(ticket: TicketRef, signal?: AbortSignal): Promise<void> {
+    const at = await this.locate(ticket, signal);
+    await this.client.patch(at.table, at.sysId, { approval: 'requested' }, ['sys_id'], `asking for approval on ${ticket.number}`, signal);
+  }
+
+  /** The record's `approval` field (and who last changed the record), read back as it stands now. */
+  async approvalOf(ticket: TicketRef, signal?: AbortSignal): Promise<TicketApprovalState> {
+    const at = await this.locate(ticket, signal);
+    const [found] = await this.client.list(at.table, `sys_id=${at.sysId}`, { fields: ['sys_id', 'approval', 'sys_updated_by'], limit: 1 }, `reading the approval of ${ticket.number}`, signal);
+    if (!found) throw new TicketingError('NOT_FOUND', `ServiceNow has no ticket ${ticket.number} any more.`, { hint: 'The ticket may have been deleted in ServiceNow; start a new request.' });
+    const value = fieldValue(found, 'approval');
+    const known = ['not requested', 'requested', 'approved', 'rejected', 'cancelled'] as const;
+    const state = (known as readonly string[]).includes(value) ? (value as TicketApprovalState['state']) : 'other';
+    const by = fieldValue(found, 'sys_updated_by');
+    return { state, ...(by ? { by } : {}) };
   }
 
   /** The record of this kind for the request: found by its correlation, or created; looked up again after an answer that may have been lost. */
