@@ -1,27 +1,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, TicketingError } from '../../domain/errors';
 import type { TicketReader, TicketReading } from '../../ports/ticketing';
-import { serviceNowAuth, type ServiceNowAuthOptions } from './serviceNowAuth';
+import { serviceNowAuth } from './serviceNowAuth';
 import { ServiceNowClient, fieldValue } from './serviceNowClient';
 import type { FetchLike } from './serviceNowHttp';
+import type { ServiceNowTicketingOptions } from './serviceNowTicketing';
 
-export interface ServiceNowTicketReaderOptions {
-  /** https://<instance>.service-now.com (plain http only for a loopback address), as SERVICENOW_INSTANCE_URL. */
-  instanceUrl: string;
-  auth: ServiceNowAuthOptions;
-  /** The tables tickets are raised in (SERVICENOW_REQUEST_TABLE, SERVICENOW_AUDIT_TABLE). Default `incident`. */
-  requestTable?: string;
-  auditTable?: string;
-  /** Deadline of each HTTP exchange. Default 15000 ms. */
-  timeoutMs?: number;
-  /** Attempts per call, the first included (429, 5xx and timeouts are retried). Default 4. */
-  maxAttempts?: number;
-  fetch?: FetchLike;
-  /** For tests: the pause between attempts, the jitter and the clock. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
-  now?: () => number;
-}
+/** The connection settings of ServiceNowTicketing, the same instance and tables it raises tickets in. */
+export type ServiceNowTicketReaderOptions = Pick<
+  ServiceNowTicketingOptions,
+  'instanceUrl' | 'auth' | 'requestTable' | 'auditTable' | 'timeoutMs' | 'maxAttempts' | 'fetch' | 'sleep' | 'random' | 'now'
+>;
 
 const FIELDS = ['sys_id', 'number', 'state', 'close_notes', 'correlation_id'];
 
