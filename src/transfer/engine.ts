@@ -134,6 +134,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
       }
     }
   } finally {
+    meter.stop();
     if (!result) await removeTemporary();
     await session?.close();
   }

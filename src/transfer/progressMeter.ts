@@ -4,11 +4,16 @@ import type { TransferProgress } from './types';
  * Turns a byte counter into progress events: rate over a sliding window (so a stall shows as a
  * falling rate, not a stale average), ETA from that rate, and at most one event per interval
  * (plus the final one) so a chat card or terminal is never flooded.
+ *
+ * Events come from the byte counter and from a ticker: when bytes stop moving (a stalled server,
+ * a backoff between attempts) the last bytes counted still reach the card and the rate falls,
+ * instead of the card freezing on whatever the last throttled event happened to show.
  */
 export class ProgressMeter {
   private samples: { t: number; bytes: number }[] = [];
   private lastEmit = -Infinity;
   private bytes = 0;
+  private ticker?: NodeJS.Timeout;
   attempt = 1;
 
   constructor(
@@ -24,6 +29,13 @@ export class ProgressMeter {
     this.bytes = bytes;
     const t = this.now();
     if (t - this.lastEmit >= this.intervalMs) this.report(t);
+    this.startTicking();
+  }
+
+  /** Stops the ticker; call once the transfer has ended (the meter may be flushed after). */
+  stop(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
   }
 
   /** Emits now regardless of the interval (start, resume, end). */
@@ -47,6 +59,16 @@ export class ProgressMeter {
       etaSeconds: left <= 0 ? 0 : rate > 0 ? left / rate : undefined,
       attempt: this.attempt,
     };
+  }
+
+  private startTicking(): void {
+    if (this.ticker || !this.emit || this.intervalMs <= 0) return;
+    this.ticker = setInterval(() => {
+      const t = this.now();
+      if (t - this.lastEmit >= this.intervalMs) this.report(t);
+    }, this.intervalMs);
+    // Never the reason a process stays alive.
+    this.ticker.unref();
   }
 
   private report(t: number): void {
