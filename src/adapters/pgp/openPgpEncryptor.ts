@@ -1,7 +1,17 @@
 import { Readable } from 'node:stream';
-import * as openpgp from 'openpgp';
+import type * as OpenPgp from 'openpgp';
 import { ConfigError } from '../../domain/errors';
 import type { PgpEncryptor } from '../../ports/pgp';
+
+/**
+ * openpgp is loaded on first use: it costs about 60 ms of start-up and several MiB, and only push
+ * rules with `pgp` need it, so `fileferry copy`, `ls` and the bot without such rules never pay.
+ */
+let loaded: typeof OpenPgp | undefined;
+function openpgpLib(): typeof OpenPgp {
+  loaded ??= require('openpgp') as typeof OpenPgp;
+  return loaded;
+}
 
 /**
  * PgpEncryptor on openpgp (v6): the recipient's key is read once per message, the plaintext is
@@ -22,6 +32,7 @@ export class OpenPgpEncryptor implements PgpEncryptor {
   async *encrypt(plaintext: AsyncIterable<Buffer>, armoredKey: string, options: { fileName: string }): AsyncIterable<Buffer> {
     const key = await readKey(armoredKey);
     const input = Readable.toWeb(Readable.from(plaintext)) as unknown as ReadableStream<Uint8Array>;
+    const openpgp = openpgpLib();
     const message = await openpgp.createMessage({ binary: input, filename: options.fileName, format: 'binary' });
     const encrypted = (await openpgp.encrypt({ message, encryptionKeys: key, format: 'binary' })) as unknown as ReadableStream<Uint8Array>;
     const reader = encrypted.getReader();
@@ -37,11 +48,11 @@ export class OpenPgpEncryptor implements PgpEncryptor {
   }
 }
 
-async function readKey(armoredKey: string): Promise<openpgp.PublicKey> {
+async function readKey(armoredKey: string): Promise<OpenPgp.PublicKey> {
   try {
-    const key = await openpgp.readKey({ armoredKey });
+    const key = await openpgpLib().readKey({ armoredKey });
     if (key.isPrivate()) throw new ConfigError('The PGP key file holds a private key.', 'Give the recipient\'s public key only; a private key must never be in FileFerry\'s configuration.');
-    return key as openpgp.PublicKey;
+    return key as OpenPgp.PublicKey;
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(`The PGP public key cannot be read (${(e as Error).message}).`, 'Give an armored OpenPGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----).');
