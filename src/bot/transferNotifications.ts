@@ -8,6 +8,7 @@ import type { TransferListener } from '../workflow/workflowContext';
 import type { ProactiveMessenger } from './proactive';
 import type { CardTarget, ProgressReporter } from './progressReporter';
 import { cardFor } from './screenCards';
+import { escapeMarkdown } from '../domain/markdownText';
 
 /**
  * The bot's side of a running transfer: progress cards updated in place through the reporter
@@ -96,7 +97,8 @@ export class TransferNotifications implements TransferListener {
 function completionText(record: RequestRecord, name: string): string {
   const t = record.tickets;
   const tickets = t ? ` Tickets: [${t.user.number}](${t.user.url}) and [${t.audit.number}](${t.audit.url}).` : '';
-  return `Your file ${name} has been transferred successfully. Request ${record.id}.${tickets}`;
+  // The message is Markdown: the name comes from the object key, so it is escaped (markdownText.ts).
+  return `Your file ${escapeMarkdown(name)} has been transferred successfully. Request ${record.id}.${tickets}`;
 }
 
 function conversationIdOf(record: RequestRecord): string | undefined {

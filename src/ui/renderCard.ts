@@ -14,6 +14,12 @@
  *
  * Undefined fields are not substituted: a `${…}` left in the output means the data did not match
  * the model, and the unit tests look for exactly that.
+ *
+ * Every string in the data is Markdown-escaped before expansion (see markdownText.ts), because
+ * the data carries text from outside (object keys, a justification, a server's reply) and
+ * TextBlocks render Markdown: a key must never become a link. Fields named `url`/`…Url` are ours
+ * and stay as they are. After expansion the escape is undone wherever text is not Markdown
+ * (action data and titles, inputs, choices), so handlers read back exactly what went in.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +27,7 @@ import { Template } from 'adaptivecards-templating';
 import { CardFactory, type Attachment } from 'botbuilder';
 import { ConfigError } from '../domain/errors';
 import type { CardData, CardName } from './cardModels';
+import { escapeMarkdown, unescapeMarkdown } from '../domain/markdownText';
 
 /** Every template name; the object literal's type makes the compiler insist on all of them. */
 const NAMES: Record<CardName, true> = {
@@ -111,10 +118,39 @@ function normaliseActions(node: unknown): void {
 export function expandCard<K extends CardName>(name: K, data: CardData[K]): Json {
   const template = loadTemplates().get(name);
   if (!template) throw new ConfigError(`Unknown card template "${name}".`, 'Use one of the names in CardData.');
-  const card: unknown = template.expand({ $root: data });
+  const card: unknown = template.expand({ $root: escapeStrings(data) });
   if (!isObject(card)) throw new ConfigError(`Card template "${name}" did not expand to an object.`, 'Check cards/' + name + '.json.');
+  unescapeOutsideMarkdown(card, false);
   normaliseActions(card);
   return card;
+}
+
+/** A copy of `value` with every string escaped, except the values of `url`/`…Url` keys. */
+function escapeStrings(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') return /(^u|U)rl$/.test(key) ? value : escapeMarkdown(value);
+  if (Array.isArray(value)) return value.map((v) => escapeStrings(v));
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeStrings(v, k)]));
+}
+
+/**
+ * Undoes the escape in every string of the expanded card except where Adaptive Cards render
+ * Markdown: a TextBlock's `text` and a fact's `title` and `value` (`inFacts`).
+ */
+function unescapeOutsideMarkdown(node: unknown, inFacts: boolean): void {
+  if (Array.isArray(node)) {
+    for (const item of node) unescapeOutsideMarkdown(item, inFacts);
+    return;
+  }
+  if (!isObject(node)) return;
+  for (const [key, value] of Object.entries(node)) {
+    if (typeof value === 'string') {
+      const markdown = (node.type === 'TextBlock' && key === 'text') || (inFacts && (key === 'title' || key === 'value'));
+      if (!markdown) node[key] = unescapeMarkdown(value);
+    } else {
+      unescapeOutsideMarkdown(value, node.type === 'FactSet' && key === 'facts');
+    }
+  }
 }
 
 /** The card as a Bot Framework attachment, ready for `MessageFactory.attachment` or an invoke response. */

@@ -1,4 +1,5 @@
 /** Reading expanded Adaptive Card JSON the way a client does: actions, inputs, visible text. */
+import { unescapeMarkdown } from '../../src/domain/markdownText';
 
 type Json = Record<string, unknown>;
 
@@ -54,9 +55,11 @@ export function inputIds(card: unknown): string[] {
 /** All text a person would read: TextBlocks, TextRuns, facts, action titles. */
 export function cardText(card: unknown): string {
   const parts: string[] = [];
+  // TextBlocks and facts are Markdown: read them as Teams shows them, escapes removed.
   walk(card, (n) => {
-    if ((n.type === 'TextBlock' || n.type === 'TextRun') && typeof n.text === 'string') parts.push(n.text);
-    if (typeof n.title === 'string' && typeof n.value === 'string' && n.type === undefined) parts.push(`${n.title}: ${n.value}`);
+    if (n.type === 'TextBlock' && typeof n.text === 'string') parts.push(unescapeMarkdown(n.text));
+    if (n.type === 'TextRun' && typeof n.text === 'string') parts.push(n.text);
+    if (typeof n.title === 'string' && typeof n.value === 'string' && n.type === undefined) parts.push(`${unescapeMarkdown(n.title)}: ${unescapeMarkdown(n.value)}`);
     if (typeof n.title === 'string' && String(n.type ?? '').startsWith('Action.')) parts.push(n.title);
   });
   return parts.join('\n');
@@ -82,7 +85,7 @@ export function fieldErrors(card: unknown): Record<string, string> {
         const next = node[i + 1];
         if (isObject(item) && typeof item.type === 'string' && item.type.startsWith('Input.') && typeof item.id === 'string'
           && isObject(next) && next.type === 'TextBlock' && next.color === 'Attention' && typeof next.text === 'string') {
-          errors[item.id] = next.text;
+          errors[item.id] = unescapeMarkdown(next.text);
         }
         scan(item);
       });

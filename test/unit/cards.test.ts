@@ -7,6 +7,7 @@ import { readCardAction } from '../../src/ui/cardAction';
 import { humanBytes, humanDate, humanDuration, humanRate } from '../../src/ui/format';
 import { CARD_NAMES, expandCard, renderCard } from '../../src/ui/renderCard';
 import { isVerb } from '../../src/ui/verbs';
+import { escapeMarkdown, unescapeMarkdown } from '../../src/domain/markdownText';
 
 // The package's "main" is an ES-module build with extension-less imports that Node cannot load;
 // its UMD bundle parses and validates cards without a DOM (rendering is never called here).
@@ -188,7 +189,8 @@ function objects(node: unknown, out: Json[] = []): Json[] {
 }
 const ofType = (card: Json, prefix: string) => objects(card).filter((o) => typeof o.type === 'string' && o.type.startsWith(prefix));
 const executes = (card: Json) => ofType(card, 'Action.Execute');
-const texts = (card: Json) => ofType(card, 'TextBlock').map((t) => String(t.text));
+/** TextBlock texts as Teams shows them (Markdown escapes removed). */
+const texts = (card: Json) => ofType(card, 'TextBlock').map((t) => unescapeMarkdown(String(t.text)));
 const input = (card: Json, id: string) => ofType(card, 'Input.').find((i) => i.id === id);
 
 /** Parser and validator messages from the adaptivecards package, targeting schema 1.5. */
@@ -307,6 +309,21 @@ describe('card content', () => {
     return f.data as CardData[K];
   };
   const verbs = (card: Json) => executes(card).map((a) => a.verb);
+
+  it('text from outside shows as typed: an object key cannot become a link or emphasis, and actions carry it unchanged', () => {
+    const hostile = '[Sign in again](https://phish.example)_*now*_\\';
+    const base = fixture('filePicker', 'folder with parent, paging both ways');
+    const card = expandCard('filePicker', { ...base, objects: [{ name: hostile, key: `2024/05/${hostile}`, size: '1 B', lastModified: '' }] });
+    const shown = ofType(card, 'TextBlock').map((t) => String(t.text)).find((t) => t.includes('Sign in again'));
+    assert.equal(shown, escapeMarkdown(hostile), 'the TextBlock holds the escaped text');
+    assert.ok(!/(^|[^\\])\[Sign in again\]\(/.test(shown!), 'no unescaped link syntax is left');
+    assert.equal(unescapeMarkdown(shown!), hostile, 'a reader sees exactly the name');
+    const pick = executes(card).find((a) => a.verb === 'file.pick' && String((a.data as Json).objectKey).includes('Sign in again'));
+    assert.equal((pick?.data as Json).objectKey, `2024/05/${hostile}`, 'the click carries the real key back');
+    const failed = expandCard('failed', { ...fixture('failed', 'retryable'), reason: 'Server said: [reset](https://x.example)' });
+    assert.ok(texts(failed).includes('Server said: [reset](https://x.example)'));
+    assert.ok(!ofType(failed, 'TextBlock').some((t) => String(t.text).includes('[reset](')), "a server's reply is escaped too");
+  });
 
   it('renderCard wraps the expanded card as an Adaptive Card attachment', () => {
     const attachment = renderCard('welcome', { userName: 'Ada' });

@@ -1,3 +1,4 @@
+import { escapeMarkdown as md } from '../../domain/markdownText';
 import type { AuditChannelMessage, NoticeOutcome } from '../../ports/notifier';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -45,6 +46,7 @@ const SMALLEST: Limits = { title: 40, text: 200, facts: 5, factTitle: 20, factVa
  * ticket. Long values are cut with an ellipsis; if the body would still pass CARD_BUDGET_BYTES
  * (emoji, escapes), every limit is halved until it fits, so no input can make Teams refuse it.
  * Elements carry ids so the card can be read back (tests, and anyone auditing the channel).
+ * Titles, text and facts are Markdown-escaped: they carry file names and people's words.
  */
 export function outcomeCard(message: AuditChannelMessage): Record<string, unknown> {
   let limits = GENEROUS;
@@ -64,12 +66,12 @@ function build(message: AuditChannelMessage, limits: Limits): Record<string, unk
   const body: Record<string, unknown>[] = [];
   const outcome = message.outcome ? OUTCOMES[message.outcome] : undefined;
   if (outcome) body.push({ type: 'TextBlock', id: 'outcome', text: outcome.label, color: outcome.color, weight: 'Bolder', size: 'Small', spacing: 'None' });
-  body.push({ type: 'TextBlock', id: 'title', text: cut(message.title, limits.title), weight: 'Bolder', size: 'Medium', wrap: true });
-  if (message.text) body.push({ type: 'TextBlock', id: 'text', text: cut(message.text, limits.text), wrap: true });
-  if (message.requestId) body.push({ type: 'FactSet', id: 'request', facts: [{ title: REQUEST_FACT, value: cut(message.requestId, limits.factValue) }] });
+  body.push({ type: 'TextBlock', id: 'title', text: md(cut(message.title, limits.title)), weight: 'Bolder', size: 'Medium', wrap: true });
+  if (message.text) body.push({ type: 'TextBlock', id: 'text', text: md(cut(message.text, limits.text)), wrap: true });
+  if (message.requestId) body.push({ type: 'FactSet', id: 'request', facts: [{ title: REQUEST_FACT, value: md(cut(message.requestId, limits.factValue)) }] });
   const facts = Object.entries(message.facts ?? {});
   if (facts.length > 0) {
-    const shown = facts.slice(0, limits.facts).map(([title, value]) => ({ title: cut(title, limits.factTitle), value: cut(value, limits.factValue) }));
+    const shown = facts.slice(0, limits.facts).map(([title, value]) => ({ title: md(cut(title, limits.factTitle)), value: md(cut(value, limits.factValue)) }));
     if (facts.length > limits.facts) shown.push({ title: '…', value: `${facts.length - limits.facts} more not shown` });
     body.push({ type: 'FactSet', id: 'facts', facts: shown });
   }
