@@ -434,4 +434,28 @@ describe('ServiceNowTicketing, specific to ServiceNow', () => {
       assert.deepEqual(fake.journal(audit.sys_id!), ['Closed as failed: Cancelled.']);
     });
   });
+
+  describe('who decided an approval', () => {
+    it('is read from the approval record, so a FileFerry note written after the decision is never named as the approver', async () => {
+      const sn = adapter();
+      const tickets = await sn.createPair(pair());
+      await sn.requestApproval(tickets.user);
+      fake.setApproval(tickets.user.number, 'rejected', 'carol.approver');
+      await sn.addWorkNote(tickets.user, 'Waiting for approval.');
+      assert.deepEqual(await sn.approvalOf(tickets.user), { state: 'rejected', by: 'carol.approver' });
+    });
+
+    it('without read access to approval records: the last updater, unless that is the integration user itself', async () => {
+      const sn = adapter();
+      const tickets = await sn.createPair(pair());
+      await sn.requestApproval(tickets.user);
+      fake.setApproval(tickets.user.number, 'approved', 'dana.approver');
+      const approvals = (r: SeenServiceNowRequest): boolean => r.table === 'sysapproval_approver';
+      fake.failNext({ status: 403, when: approvals });
+      assert.deepEqual(await sn.approvalOf(tickets.user), { state: 'approved', by: 'dana.approver' }, 'the decider was the last to touch the record');
+      await sn.addWorkNote(tickets.user, 'A note after the decision.');
+      fake.failNext({ status: 403, when: approvals });
+      assert.deepEqual(await sn.approvalOf(tickets.user), { state: 'approved' }, 'FileFerry itself is never named; the decision still counts');
+    });
+  });
 });

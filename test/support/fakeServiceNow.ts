@@ -23,7 +23,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  *   priority lookup rule does, and `state` 6 or 7 needs `close_code` and `close_notes` (the
  *   "close info mandatory" data policy, answered 403 "Data Policy Exception").
  * - Task records carry `approval` (`not requested` until FileFerry asks with `requested`); the
- *   test hook `setApproval` plays an approver deciding in ServiceNow.
+ *   test hook `setApproval` plays an approver deciding in ServiceNow: the task's `approval` and
+ *   `sys_updated_by` change, and a `sysapproval_approver` record (state, `sysapproval` = the task)
+ *   holds the decider, whose dot-walked `approver.user_name` is stored flat, as the API returns it.
  * - `work_notes` and `comments` are journal inputs: writing one appends a journal entry (see
  *   `journal`) and the field reads back `""`.
  * - An unknown table answers 400 `Invalid table <name>`; a missing record 404 "No Record found".
@@ -136,7 +138,7 @@ export class FakeServiceNow {
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 1799;
     this.issuedTokens = options.issuedTokens ?? [];
     this.sysIdAsDisplayValue = options.sysIdAsDisplayValue ?? true;
-    for (const table of ['incident', 'sc_request', 'problem', 'sys_user_group', 'sys_user']) this.tables.set(table, new Map());
+    for (const table of ['incident', 'sc_request', 'problem', 'sys_user_group', 'sys_user', 'sysapproval_approver']) this.tables.set(table, new Map());
     for (const name of options.groups ?? ['DataOps', 'DevOps', 'Infrastructure', 'Audit']) this.addGroup(name);
     for (const name of options.people ?? []) this.insertRow('sys_user', { name, user_name: name.toLowerCase().replace(/\s+/g, '.') });
   }
@@ -170,7 +172,7 @@ export class FakeServiceNow {
 
   /** Empties every table except users and groups, the journal, the request log and the fault queue. */
   reset(): void {
-    for (const table of Object.keys(TASK_PREFIX)) this.tables.get(table)!.clear();
+    for (const table of [...Object.keys(TASK_PREFIX), 'sysapproval_approver']) this.tables.get(table)!.clear();
     this.journalEntries.length = 0;
     this.requests.length = 0;
     this.faults.length = 0;
@@ -220,6 +222,7 @@ export class FakeServiceNow {
       const row = [...this.tables.get(table)!.values()].find((r) => r.number === number);
       if (!row) continue;
       Object.assign(row, { approval, sys_updated_by: by, sys_updated_on: stamp(this.now()), sys_mod_count: String(Number(row.sys_mod_count ?? 0) + 1) });
+      this.insertRow('sysapproval_approver', { sysapproval: row.sys_id!, state: approval, 'approver.user_name': by }, by);
       return;
     }
     throw new Error(`The fake ServiceNow has no task ${number}.`);

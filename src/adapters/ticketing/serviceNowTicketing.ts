@@ -181,16 +181,36 @@ export class ServiceNowTicketing implements Ticketing, TicketApprovals {
     await this.client.patch(at.table, at.sysId, { approval: 'requested' }, ['sys_id'], `asking for approval on ${ticket.number}`, signal);
   }
 
-  /** The record's `approval` field (and who last changed the record), read back as it stands now. */
+  /**
+   * The record's `approval` field as it stands now, and who decided. The decider is read from the
+   * approval record (`sysapproval_approver`) when the integration user may read it. Otherwise it is
+   * the record's last updater, unless that is the user who created the record: FileFerry's own
+   * work notes update the record too, and must never be named as the approver.
+   */
   async approvalOf(ticket: TicketRef, signal?: AbortSignal): Promise<TicketApprovalState> {
     const at = await this.locate(ticket, signal);
-    const [found] = await this.client.list(at.table, `sys_id=${at.sysId}`, { fields: ['sys_id', 'approval', 'sys_updated_by'], limit: 1 }, `reading the approval of ${ticket.number}`, signal);
+    const [found] = await this.client.list(at.table, `sys_id=${at.sysId}`, { fields: ['sys_id', 'approval', 'sys_updated_by', 'sys_created_by'], limit: 1 }, `reading the approval of ${ticket.number}`, signal);
     if (!found) throw new TicketingError('NOT_FOUND', `ServiceNow has no ticket ${ticket.number} any more.`, { hint: 'The ticket may have been deleted in ServiceNow; start a new request.' });
     const value = fieldValue(found, 'approval');
     const known = ['not requested', 'requested', 'approved', 'rejected', 'cancelled'] as const;
     const state = (known as readonly string[]).includes(value) ? (value as TicketApprovalState['state']) : 'other';
-    const by = fieldValue(found, 'sys_updated_by');
+    if (state !== 'approved' && state !== 'rejected') return { state };
+    const updater = fieldValue(found, 'sys_updated_by');
+    const by = (await this.decider(at.sysId, state, signal)) ?? (updater && updater !== fieldValue(found, 'sys_created_by') ? updater : undefined);
     return { state, ...(by ? { by } : {}) };
+  }
+
+  /** The user name on the newest approval record of `state` for the task, if it can be read. */
+  private async decider(sysId: string, state: string, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const [approval] = await this.client.list('sysapproval_approver', `sysapproval=${sysId}^state=${state}^ORDERBYDESCsys_updated_on`, { fields: ['approver.user_name'], limit: 1 }, 'reading who decided the approval', signal);
+      return (approval && fieldValue(approval, 'approver.user_name')) || undefined;
+    } catch (e) {
+      // No read access to approval records (or no such table on this instance): the decision
+      // itself is on the task, so it still counts; only the name falls back.
+      if (signal?.aborted) throw e;
+      return undefined;
+    }
   }
 
   /** The record of this kind for the request: found by its correlation, or created; looked up again after an answer that may have been lost. */
