@@ -104,8 +104,8 @@ export interface DestinationFormCard {
   plainFtpAllowed: boolean;
   values: DestinationFormValues;
   errors: Partial<Record<keyof DestinationFormCard['values'] | 'password' | 'plainFtpConsent', string>>;
-  /** An unknown SFTP host key waiting for the user's confirmation. */
-  hostKeyPrompt?: { host: string; fingerprint: string };
+  /** An unknown SFTP host key waiting for the user's confirmation, with its type ("ssh-ed25519") when the key names one. */
+  hostKeyPrompt?: { host: string; fingerprint: string; keyType?: string };
   /** Results of the last Test connection, in order. */
   testResults?: { step: string; ok: boolean; detail: string }[];
 }

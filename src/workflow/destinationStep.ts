@@ -1,6 +1,7 @@
 import { isFerryError } from '../domain/errors';
 import { TYPED_PASSWORD } from '../domain/secretRef';
 import type { Destination } from '../ports/destination';
+import type { PresentedHostKey } from '../ports/destinationFactory';
 import { checkRemotePath, joinRemote } from '../transfer/remotePath';
 import { withHeldSecrets } from './heldSecrets';
 import { AD_HOC, validateDestinationForm, type DestinationFormValues, type ValidDestination } from './destinationValidation';
@@ -53,8 +54,17 @@ export class DestinationStep {
     if (!checked.ok) return { screen: this.form(record, checked.values, { errors: checked.errors }) };
     const { destination, values } = checked;
     if (destination.choice.kind === 'adhoc' && destination.choice.protocol === 'sftp') {
-      const pinned = await this.ctx.deps.hostKeys.get(destination.choice.host, destination.choice.port);
-      if (!pinned) return this.probeHostKey(record, values, destination);
+      const { host, port } = destination.choice;
+      // Keys are confirmed per type, so which key is pinned depends on the one the server presents now.
+      const presented = await this.presentedHostKey(destination, AbortSignal.timeout(PROBE_TIMEOUT_MS));
+      if ('error' in presented) return { screen: this.form(record, values, { errors: { host: presented.error } }) };
+      const { key } = presented;
+      const pinned = await this.ctx.deps.hostKeys.get(host, port, key.keyType);
+      if (!pinned) return this.promptHostKey(record, values, destination, key);
+      // The confirmed key of this type (a key confirmed without its type is recorded under it now).
+      // Another key of a confirmed type stays refused: the transfer checks against the pinned one
+      // and fails with HOST_KEY_MISMATCH before anything is sent.
+      if (pinned === key.fingerprint) await this.ctx.deps.hostKeys.trust(host, port, key.keyType, key.fingerprint);
       return this.setDestination(record, actor, destination, pinned);
     }
     return this.setDestination(record, actor, destination);
@@ -66,8 +76,8 @@ export class DestinationStep {
     if (!pending || typeof fingerprint !== 'string' || fingerprint !== pending.fingerprint) {
       throw new WorkflowError('NOT_LISTED', 'That host key was not presented by the server for this request.');
     }
-    // The probe reports no key type yet (undefined: a key of unknown type, which stands for every type).
-    if (!(await this.ctx.deps.hostKeys.trust(pending.host, pending.port, undefined, pending.fingerprint))) {
+    // Stored for the type the server presented: another type later is a new key, not a changed one.
+    if (!(await this.ctx.deps.hostKeys.trust(pending.host, pending.port, pending.keyType, pending.fingerprint))) {
       return {
         screen: this.form(record, pending.values, {
           errors: { host: `The server ${pending.host}:${pending.port} presented a different host key from the one confirmed before. It is refused: ask the server's owner whether the key changed.` },
@@ -78,7 +88,7 @@ export class DestinationStep {
       type: 'destination.hostkey-trusted',
       requestId: record.id,
       actor: actor.userId,
-      details: { host: pending.host, port: pending.port, fingerprint: pending.fingerprint },
+      details: { host: pending.host, port: pending.port, keyType: pending.keyType ?? null, fingerprint: pending.fingerprint },
     });
     this.ctx.vault.patch(record.id, { hostKeyPrompt: undefined });
     return this.setDestination(record, actor, pending.destination, pending.fingerprint);
@@ -90,9 +100,17 @@ export class DestinationStep {
     if (!checked.ok) return { screen: this.form(record, checked.values, { errors: checked.errors }) };
     const { destination, values } = checked;
     const description = this.ctx.choices.describe(destination.choice);
-    let unknownKey: string | undefined;
-    const opened = await this.open(destination, (fp) => (unknownKey = fp));
-    const steps = await preflight(opened, description.folder, AbortSignal.timeout(PROBE_TIMEOUT_MS));
+    // One deadline for the probe and the steps, so the answer still comes within the invoke's time.
+    const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    let pinned: string | undefined;
+    if (destination.choice.kind === 'adhoc' && destination.choice.protocol === 'sftp') {
+      const presented = await this.presentedHostKey(destination, signal);
+      // Unreachable: the steps below say so. Otherwise the key confirmed for the presented type.
+      if ('key' in presented) pinned = await this.ctx.deps.hostKeys.get(destination.choice.host, destination.choice.port, presented.key.keyType);
+    }
+    let unknownKey: PresentedHostKey | undefined;
+    const opened = await this.open(destination, (key) => (unknownKey = key), pinned);
+    const steps = await preflight(opened, description.folder, signal);
     await this.ctx.audit.record({
       type: 'destination.tested',
       requestId: record.id,
@@ -102,7 +120,7 @@ export class DestinationStep {
     const extra: Partial<Extract<Screen, { kind: 'destinationForm' }>> = { testResults: steps };
     if (unknownKey && destination.choice.kind === 'adhoc') {
       this.rememberPrompt(record, values, destination, unknownKey);
-      extra.hostKeyPrompt = { host: `${destination.choice.host}:${destination.choice.port}`, fingerprint: unknownKey };
+      extra.hostKeyPrompt = promptOf(destination.choice.host, destination.choice.port, unknownKey);
     }
     return { screen: this.form(record, values, extra) };
   }
@@ -114,39 +132,46 @@ export class DestinationStep {
 
   /**
    * Opens the chosen destination with the password typed on the card (if any). Ad-hoc SFTP uses
-   * the key confirmed before, or probes: the key is reported to `onUnknown` and the login refused.
+   * `pinned`, the key confirmed before, or probes: the key is reported to `onUnknown` and the
+   * login refused.
    */
-  private async open(destination: ValidDestination, onUnknown: (fp: string) => void, probeOnly = false): Promise<Destination> {
+  private async open(destination: ValidDestination, onUnknown: (key: PresentedHostKey) => void, pinned?: string): Promise<Destination> {
     const { choice } = destination;
-    const pinned = choice.kind === 'adhoc' && choice.protocol === 'sftp' && !probeOnly ? await this.ctx.deps.hostKeys.get(choice.host, choice.port) : undefined;
     const held = destination.password !== undefined ? new Map([[TYPED_PASSWORD, destination.password]]) : undefined;
     return this.ctx.deps.destinations.open(this.ctx.choices.spec(choice, pinned), { secrets: withHeldSecrets(this.ctx.deps.secrets, held), onUnknownHostKey: onUnknown });
   }
 
-  /** Connects far enough to see the server's key; shows it for confirmation. */
-  private async probeHostKey(record: RequestRecord, values: DestinationFormValues, destination: ValidDestination): Promise<ActionOutcome> {
-    if (destination.choice.kind !== 'adhoc') throw new Error('probeHostKey needs an ad-hoc destination');
-    const { host, port } = destination.choice;
-    let presented: string | undefined;
-    const probe = await this.open(destination, (fp) => (presented = fp), true);
+  /**
+   * Connects far enough to see the key (and its type) the ad-hoc SFTP server presents; the login
+   * is refused before any credential is sent. `error` says why no key was seen.
+   */
+  private async presentedHostKey(destination: ValidDestination, signal: AbortSignal): Promise<{ key: PresentedHostKey } | { error: string }> {
+    let presented: PresentedHostKey | undefined;
+    const probe = await this.open(destination, (key) => (presented = key));
     try {
-      const session = await probe.connect(AbortSignal.timeout(PROBE_TIMEOUT_MS));
+      const session = await probe.connect(signal);
       await session.close();
     } catch (e) {
-      if (!presented) {
-        const detail = isFerryError(e) ? [e.message, e.hint].filter(Boolean).join(' ') : 'The server could not be reached.';
-        return { screen: this.form(record, values, { errors: { host: detail } }) };
-      }
+      if (!presented) return { error: isFerryError(e) ? [e.message, e.hint].filter(Boolean).join(' ') : 'The server could not be reached.' };
     }
-    if (!presented) throw new WorkflowError('NOT_ALLOWED', `The SFTP server ${host}:${port} was reached without a host key check.`);
-    this.rememberPrompt(record, values, destination, presented);
-    return { screen: this.form(record, values, { hostKeyPrompt: { host: `${host}:${port}`, fingerprint: presented } }) };
+    if (!presented) {
+      const where = destination.choice.kind === 'adhoc' ? `${destination.choice.host}:${destination.choice.port}` : destination.choice.name;
+      throw new WorkflowError('NOT_ALLOWED', `The SFTP server ${where} was reached without a host key check.`);
+    }
+    return { key: presented };
   }
 
-  private rememberPrompt(record: RequestRecord, values: DestinationFormValues, destination: ValidDestination, fingerprint: string): void {
+  /** Shows a key not confirmed yet for its type, and remembers it for `trustHostKey`. */
+  private promptHostKey(record: RequestRecord, values: DestinationFormValues, destination: ValidDestination, key: PresentedHostKey): ActionOutcome {
+    if (destination.choice.kind !== 'adhoc') throw new Error('promptHostKey needs an ad-hoc destination');
+    this.rememberPrompt(record, values, destination, key);
+    return { screen: this.form(record, values, { hostKeyPrompt: promptOf(destination.choice.host, destination.choice.port, key) }) };
+  }
+
+  private rememberPrompt(record: RequestRecord, values: DestinationFormValues, destination: ValidDestination, key: PresentedHostKey): void {
     if (destination.choice.kind !== 'adhoc') return;
     this.ctx.vault.patch(record.id, {
-      hostKeyPrompt: { host: destination.choice.host, port: destination.choice.port, fingerprint, values, destination },
+      hostKeyPrompt: { host: destination.choice.host, port: destination.choice.port, fingerprint: key.fingerprint, keyType: key.keyType, values, destination },
     });
   }
 
@@ -172,6 +197,11 @@ export class DestinationStep {
     });
     return { screen: confirmScreen(record) };
   }
+}
+
+/** The host key prompt on the form: the key's fingerprint beside its type, when it names one. */
+function promptOf(host: string, port: number, key: PresentedHostKey): { host: string; fingerprint: string; keyType?: string } {
+  return { host: `${host}:${port}`, fingerprint: key.fingerprint, ...(key.keyType ? { keyType: key.keyType } : {}) };
 }
 
 /** The confirm card's data, from the record (again when a transfer could not start yet: `note` says why). */

@@ -40,7 +40,7 @@ export type Screen =
       plainFtpAllowed: boolean;
       values: DestinationFormValues;
       errors: FieldErrors<DestinationField>;
-      hostKeyPrompt?: { host: string; fingerprint: string };
+      hostKeyPrompt?: { host: string; fingerprint: string; keyType?: string };
       testResults?: PreflightStep[];
     }
   | { kind: 'confirm'; requestId: string; fileName: string; source: string; size: number; destination: string; remotePath: string; overwrite: string; note?: string }

@@ -91,7 +91,7 @@ export interface Volatile {
   /** The sign-in challenge shown on the card (device code), until the sign-in completes. */
   challenge?: SignInChallenge;
   password?: string;
-  hostKeyPrompt?: { host: string; port: number; fingerprint: string; values: DestinationFormValues; destination: ValidDestination };
+  hostKeyPrompt?: { host: string; port: number; fingerprint: string; keyType?: string; values: DestinationFormValues; destination: ValidDestination };
   /** What the in-process job holds beside `record.job` (for Retry). */
   holdings?: JobHoldings;
 }

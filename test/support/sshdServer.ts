@@ -34,6 +34,11 @@ export interface SshdServer {
   logMark(): number;
   /** Stops sshd, generates new host keys and starts it again on the same port. */
   restartWithNewHostKey(): Promise<void>;
+  /**
+   * Stops sshd and starts it again on the same port with the same host keys, `extraConfig` in
+   * place of the one given at start (e.g. `HostKeyAlgorithms rsa-sha2-512` to present the RSA key).
+   */
+  restartWithConfig(extraConfig: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +88,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     const port = await freePort();
     let generation = 0;
     let hostKeys = await generateHostKeys(dir.path, generation);
+    let extraConfig = options.extraConfig ?? [];
 
     const configPath = join(dir.path, 'sshd_config');
     const writeConfig = async (): Promise<void> => {
@@ -106,7 +112,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
         'MaxSessions 50',
         'X11Forwarding no',
         'PrintMotd no',
-        ...(options.extraConfig ?? []),
+        ...extraConfig,
       ];
       await writeFile(configPath, lines.join('\n') + '\n', { mode: 0o600 });
     };
@@ -164,6 +170,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
       async restartWithNewHostKey() {
         await stopChild();
         hostKeys = await generateHostKeys(dir.path, ++generation);
+        await start();
+      },
+      async restartWithConfig(lines) {
+        await stopChild();
+        extraConfig = lines;
         await start();
       },
       async stop() {

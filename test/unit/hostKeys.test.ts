@@ -13,6 +13,8 @@ import {
   normalizeFingerprint,
   parseKnownHosts,
 } from '../../src/adapters/destination/hostKeys';
+import { HostKeyGuard, presentedKeyType } from '../../src/adapters/destination/sftpHostKeyPolicy';
+import { expectFailure } from '../support/expectFailure';
 import { tempDir } from '../support/tmp';
 
 const run = promisify(execFile);
@@ -134,5 +136,91 @@ describe('hostKeys', () => {
     const line = knownHostsLine('H', 2222, ed.blob);
     assert.equal(line, `[h]:2222 ${ed.line.split(' ').slice(0, 2).join(' ')}`);
     assert.equal(checkKnownHosts(parseKnownHosts(line), 'h', 2222, ed.blob).status, 'known');
+  });
+
+  describe('the SFTP host key policy, per key type', () => {
+    /** A blob whose type string is `type`, followed by some key bytes. */
+    const blobNamed = (type: string): Buffer => {
+      const name = Buffer.from(type, 'latin1');
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(name.length);
+      return Buffer.concat([length, name, Buffer.alloc(36, 7)]);
+    };
+
+    it('reads the presented key type, and refuses a type name that is not one', () => {
+      assert.equal(presentedKeyType(ed.blob), 'ssh-ed25519');
+      assert.equal(presentedKeyType(rsa.blob), 'ssh-rsa');
+      assert.equal(presentedKeyType(ecdsa.blob), 'ecdsa-sha2-nistp256');
+      assert.equal(presentedKeyType(blobNamed('ssh-ed25519\n**bold**')), undefined);
+      assert.equal(presentedKeyType(blobNamed('x'.repeat(65))), undefined);
+    });
+
+    it('asks with the fingerprint and the key type, and pins each accepted key for its type only', async () => {
+      const asked: [string, string | undefined][] = [];
+      const guard = new HostKeyGuard({ acceptUnknown: (fp, type) => (asked.push([fp, type]), true) }, 'h.example', 2222);
+      await (await guard.begin()).verify(ed.blob);
+      assert.deepEqual(asked, [[ed.fingerprint, 'ssh-ed25519']]);
+
+      // The same key again: not asked. Another ed25519 key: changed, refused without asking.
+      await (await guard.begin()).verify(ed.blob);
+      const changed = await expectFailure((await guard.begin()).verify(other.blob), { code: 'HOST_KEY_MISMATCH', withHint: true });
+      assert.ok(changed.message.includes(other.fingerprint) && changed.message.includes(ed.fingerprint), changed.message);
+      assert.match(changed.message, /ssh-ed25519/);
+      assert.equal(asked.length, 1);
+
+      // A key of another type is a new key: asked, then pinned for that type beside the first.
+      await (await guard.begin()).verify(ecdsa.blob);
+      assert.deepEqual(asked[1], [ecdsa.fingerprint, 'ecdsa-sha2-nistp256']);
+      await (await guard.begin()).verify(ed.blob);
+      await (await guard.begin()).verify(ecdsa.blob);
+      assert.equal(asked.length, 2);
+    });
+
+    it('a declined key of a new type is HOST_KEY_UNKNOWN naming its type, and stays unknown', async () => {
+      let answer = true;
+      const asked: string[] = [];
+      const guard = new HostKeyGuard({ acceptUnknown: (fp) => (asked.push(fp), answer) }, 'h.example', 22);
+      await (await guard.begin()).verify(ed.blob);
+      answer = false;
+      const error = await expectFailure((await guard.begin()).verify(rsa.blob), { code: 'HOST_KEY_UNKNOWN', withHint: true });
+      assert.ok(error.message.includes(rsa.fingerprint) && error.message.includes('ssh-rsa'), error.message);
+      await expectFailure((await guard.begin()).verify(rsa.blob), { code: 'HOST_KEY_UNKNOWN' });
+      assert.deepEqual(asked, [ed.fingerprint, rsa.fingerprint, rsa.fingerprint], 'asked again, since it was never accepted');
+    });
+
+    it('a callback that fails is HOST_KEY_UNKNOWN carrying the cause', async () => {
+      const cause = new Error('the card could not be sent');
+      const guard = new HostKeyGuard({ acceptUnknown: () => Promise.reject(cause) }, 'h.example', 22);
+      const error = await expectFailure((await guard.begin()).verify(ed.blob), { code: 'HOST_KEY_UNKNOWN', withHint: true });
+      assert.equal(error.cause, cause);
+    });
+
+    it('a bare pinned fingerprint does not say its type: every other key is a changed one', async () => {
+      const guard = new HostKeyGuard({ fingerprint: ed.fingerprint }, 'h.example', 22);
+      await (await guard.begin()).verify(ed.blob);
+      for (const key of [other, ecdsa]) {
+        const error = await expectFailure((await guard.begin()).verify(key.blob), { code: 'HOST_KEY_MISMATCH', withHint: true });
+        assert.ok(error.message.includes(key.fingerprint), error.message);
+      }
+    });
+
+    it('known_hosts: a key of a type not listed for the host is new (the line to add), another key of a listed type is changed', async () => {
+      const file = join(dir.path, 'known_hosts_types');
+      await writeFile(file, `[h.example]:2222 ${ed.line}\n[elsewhere.example]:2222 ${ecdsa.line}\n`);
+      const guard = new HostKeyGuard({ knownHostsFile: file }, 'h.example', 2222);
+      const check = await guard.begin();
+      assert.deepEqual(check.preferredAlgorithms, ['ssh-ed25519'], 'asks first for the type it knows');
+      await check.verify(ed.blob);
+      const fresh = await expectFailure(check.verify(ecdsa.blob), { code: 'HOST_KEY_UNKNOWN', withHint: true });
+      assert.match(fresh.message, /lists only ssh-ed25519 keys/);
+      assert.ok(fresh.hint.includes(`[h.example]:2222 ${ecdsa.line.split(' ').slice(0, 2).join(' ')}`), fresh.hint);
+      const changed = await expectFailure(check.verify(other.blob), { code: 'HOST_KEY_MISMATCH', withHint: true });
+      assert.ok(changed.message.includes(ed.fingerprint), changed.message);
+
+      // Once the line is added, that key of the new type is known too.
+      await writeFile(file, `[h.example]:2222 ${ed.line}\n${knownHostsLine('h.example', 2222, ecdsa.blob)}\n`);
+      await (await guard.begin()).verify(ecdsa.blob);
+      await (await guard.begin()).verify(ed.blob);
+    });
   });
 });

@@ -3,7 +3,7 @@ import { destinationLabel, type DestinationSpec, type FtpSpec, type SftpSpec } f
 import { ConfigError } from '../../domain/errors';
 import type { SecretRef } from '../../domain/secretRef';
 import type { Destination, DestinationSession } from '../../ports/destination';
-import type { DestinationFactory, OpenDestinationOptions } from '../../ports/destinationFactory';
+import type { DestinationFactory, OpenDestinationOptions, PresentedHostKey } from '../../ports/destinationFactory';
 import type { SecretStore } from '../../ports/secretStore';
 import { FtpDestination } from './ftpDestination';
 import { LocalDestination } from './localDestination';
@@ -67,11 +67,11 @@ function optional(secrets: SecretStore, ref: SecretRef | undefined, signal?: Abo
   return ref ? secrets.resolve(ref, signal) : Promise.resolve(undefined);
 }
 
-/** Reports the unknown key and refuses the login, so no credential reaches an unconfirmed server. */
-function probe(onUnknown: (fingerprint: string) => void): HostKeyPolicy {
+/** Reports the unknown key (with its type) and refuses the login, so no credential reaches an unconfirmed server. */
+function probe(onUnknown: (key: PresentedHostKey) => void): HostKeyPolicy {
   return {
-    acceptUnknown: (fingerprint) => {
-      onUnknown(fingerprint);
+    acceptUnknown: (fingerprint, keyType) => {
+      onUnknown({ fingerprint, keyType });
       return false;
     },
   };

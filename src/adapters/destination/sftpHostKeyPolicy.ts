@@ -16,15 +16,21 @@ import {
  * "accept anything": an unverified key lets anyone on the path read the files and the password.
  * - `fingerprint`: the one key the server must present (`SHA256:…`, as `ssh-keygen -l` prints).
  * - `knownHostsFile`: an OpenSSH known_hosts file, read at every connect.
- * - `acceptUnknown`: asked with the fingerprint of a key never seen by this destination (the bot
- *   shows it to a person). It should answer promptly: the handshake waits for it. Once accepted,
- *   the key is pinned for the life of this destination, so a reconnect that meets another key is
- *   refused as changed instead of asking again.
+ * - `acceptUnknown`: asked with the fingerprint and key type of a key never seen by this
+ *   destination (the bot shows both to a person). It should answer promptly: the handshake waits
+ *   for it. Once accepted, the key is pinned for its type for the life of this destination, so a
+ *   reconnect that meets another key of that type is refused as changed instead of asking again.
+ *
+ * Keys are held per key type, as OpenSSH does: a server presenting a key of a type not known for
+ * it yet (it has several host keys, or was restarted with another kind) shows a *new* key
+ * (HOST_KEY_UNKNOWN, asked where a person can answer), while another key of a known type is a
+ * changed key (HOST_KEY_MISMATCH). A bare pinned fingerprint does not say its type, so with it
+ * every other key is a changed one.
  */
 export type HostKeyPolicy =
   | { fingerprint: string }
   | { knownHostsFile: string }
-  | { acceptUnknown: (fingerprint: string) => boolean | Promise<boolean> };
+  | { acceptUnknown: (fingerprint: string, keyType: string | undefined) => boolean | Promise<boolean> };
 
 /** What one connection attempt uses: the algorithms to prefer and the check itself. */
 export interface HostKeyCheck {
@@ -38,8 +44,8 @@ const PIN_IT = `accept it, or pin it as the destination's host key fingerprint`;
 
 export class HostKeyGuard {
   private readonly pinned?: string;
-  /** Pinned by `acceptUnknown` on the first connection. */
-  private accepted?: string;
+  /** Keys accepted through `acceptUnknown`, by key type ('' when the blob names none). */
+  private readonly accepted = new Map<string, string>();
 
   constructor(private readonly policy: HostKeyPolicy, private readonly host: string, private readonly port: number) {
     if (policy && 'fingerprint' in policy) {
@@ -82,6 +88,12 @@ export class HostKeyGuard {
           if (verdict.status === 'revoked') {
             throw this.mismatch(fingerprint, blob, `${file} line ${verdict.line} marks this key as revoked`);
           }
+          const keyType = presentedKeyType(blob);
+          if (!verdict.expected.some((x) => x.keyType === keyType)) {
+            // Only keys of other types are listed: this is a new key, as OpenSSH treats it.
+            const listed = [...new Set(verdict.expected.map((x) => x.keyType))].join(', ');
+            throw this.unknown(blob, `${file} lists only ${listed} keys for it.`, `add this line to ${file}: ${knownHostsLine(this.host, this.port, blob)}`);
+          }
           const expected = verdict.expected.map((x) => `${x.fingerprint} (${x.keyType}, line ${x.line})`).join(', ');
           throw this.mismatch(fingerprint, blob, `${file} expects ${expected}`);
         },
@@ -90,16 +102,18 @@ export class HostKeyGuard {
     const ask = policy.acceptUnknown;
     return {
       verify: async (blob) => {
-        if (this.accepted) return this.expect(blob, this.accepted, 'the key accepted on the first connection');
+        const keyType = presentedKeyType(blob);
+        const known = this.accepted.get(keyType ?? '');
+        if (known) return this.expect(blob, known, `the ${keyType ?? 'untyped'} key accepted before`);
         const fingerprint = fingerprintOf(blob);
         let yes: boolean;
         try {
-          yes = (await ask(fingerprint)) === true;
+          yes = (await ask(fingerprint, keyType)) === true;
         } catch (e) {
           throw this.unknown(blob, 'Asking to accept it failed.', PIN_IT, e);
         }
         if (!yes) throw this.unknown(blob, 'It was not accepted.', PIN_IT);
-        this.accepted = fingerprint;
+        this.accepted.set(keyType ?? '', fingerprint);
       },
     };
   }
@@ -113,7 +127,7 @@ export class HostKeyGuard {
     const fingerprint = fingerprintOf(blob);
     return new DestinationError(
       'HOST_KEY_UNKNOWN',
-      `The SFTP server ${this.host}:${this.port} presented a host key FileFerry does not know: ${fingerprint} (${keyTypeOf(blob) ?? 'unknown type'}). ${why} Nothing was sent to it.`,
+      `The SFTP server ${this.host}:${this.port} presented a host key FileFerry does not know: ${fingerprint} (${presentedKeyType(blob) ?? 'unknown type'}). ${why} Nothing was sent to it.`,
       {
         hint: `Ask the server's administrator to confirm ${fingerprint} (ssh-keygen -lf on the server's host key); if it matches, ${how}.`,
         ...(cause === undefined ? {} : { cause }),
@@ -124,10 +138,23 @@ export class HostKeyGuard {
   private mismatch(fingerprint: string, blob: Buffer, expectation: string): DestinationError {
     return new DestinationError(
       'HOST_KEY_MISMATCH',
-      `The host key of the SFTP server ${this.host}:${this.port} has changed: it presented ${fingerprint} (${keyTypeOf(blob) ?? 'unknown type'}), but ${expectation}. Nothing was sent to it.`,
+      `The host key of the SFTP server ${this.host}:${this.port} has changed: it presented ${fingerprint} (${presentedKeyType(blob) ?? 'unknown type'}), but ${expectation}. Nothing was sent to it.`,
       {
         hint: `Do not connect until the server's administrator confirms the new key (a changed key can mean someone is intercepting the connection); then pin ${fingerprint} in place of the old one.`,
       },
     );
   }
+}
+
+/** Key type names as SSH defines them (RFC 4250 4.6.1); anything else is not shown or stored. */
+const KEY_TYPE = /^[A-Za-z0-9][A-Za-z0-9@._+-]{0,63}$/;
+
+/**
+ * The type of the key a server presented ("ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa" …),
+ * read from the blob's first string (ssh2's hostVerifier gives the raw blob), or undefined when
+ * it names none that is well formed: it reaches a card, a log line and the host key store.
+ */
+export function presentedKeyType(blob: Buffer): string | undefined {
+  const type = keyTypeOf(blob);
+  return type !== undefined && KEY_TYPE.test(type) ? type : undefined;
 }
