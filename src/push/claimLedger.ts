@@ -7,9 +7,14 @@ export const QUEUE = 'push.queue';
 export const DAYS = 'push.days';
 const PAGE = 100;
 
-/** `rule/container/key/version`, each part percent-encoded, so ids sort by rule, then container and key. */
+/**
+ * `rule/container/key/version`, each part percent-encoded, so ids sort by rule, then container and key.
+ * The ETag is taken without quotes: S3 events carry it bare, ListObjects and HeadObject quoted, and
+ * one object reported both ways must be one record (else a replay through the other path sends it again).
+ */
 export function objectId(rule: string, o: Pick<SeenObject, 'container' | 'key' | 'versionId' | 'etag'>): string {
-  const version = o.versionId ? `v:${o.versionId}` : o.etag ? `e:${o.etag}` : '-';
+  const etag = o.etag?.replace(/"/g, '');
+  const version = o.versionId ? `v:${o.versionId}` : etag ? `e:${etag}` : '-';
   return [rule, o.container, o.key, version].map(encodeURIComponent).join('/');
 }
 
@@ -102,7 +107,7 @@ export class ClaimLedger {
     for (let i = 0; i < 20; i++) {
       const doc = await this.docs.get<DayCounts>(DAYS, id);
       const base = doc?.body ?? { seen: 0, sent: 0, failed: 0, bytes: 0 };
-      const body: DayCounts = { seen: base.seen + (add.seen ?? 0), sent: base.sent + (add.sent ?? 0), failed: base.failed + (add.failed ?? 0), bytes: base.bytes + (add.bytes ?? 0) };
+      const body: DayCounts = { seen: base.seen + (add.seen ?? 0), sent: base.sent + (add.sent ?? 0), failed: base.failed + (add.failed ?? 0), bytes: base.bytes + (add.bytes ?? 0), late: (base.late ?? 0) + (add.late ?? 0) };
       try {
         await this.docs.put(DAYS, id, body, { ifVersion: doc?.version ?? 0 });
         return;
@@ -113,7 +118,8 @@ export class ClaimLedger {
   }
 
   async day(rule: string, date: string): Promise<DayCounts> {
-    return (await this.docs.get<DayCounts>(DAYS, `${encodeURIComponent(rule)}/${date}`))?.body ?? { seen: 0, sent: 0, failed: 0, bytes: 0 };
+    const body = (await this.docs.get<DayCounts>(DAYS, `${encodeURIComponent(rule)}/${date}`))?.body;
+    return { seen: 0, sent: 0, failed: 0, bytes: 0, late: 0, ...body };
   }
 }
 

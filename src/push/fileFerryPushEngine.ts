@@ -82,7 +82,8 @@ export class FileFerryPushEngine implements PushEngine, LandedCheck {
   }
 }
 
-function stableId(job: PushSend): string {
+/** The temporary file's id: the same for every process that sends this version of this object under this rule. */
+export function stableId(job: Pick<PushSend, 'ruleName' | 'object'>): string {
   const o = job.object;
   return createHash('sha256').update([job.ruleName, o.container, o.key, o.versionId ?? o.etag ?? ''].join('\n')).digest('hex').slice(0, 12);
 }

@@ -17,12 +17,21 @@ export interface PollTriggerOptions {
   now?: () => Date;
 }
 
+/**
+ * How far before the last scan's start a scan looks. LastModified comes from the server's clock
+ * (and is whole seconds on S3), so an object written just after a scan began may be stamped before
+ * it; without the look-back it would be neither fresh nor pending, and skipped for good.
+ */
+const LOOK_BACK_MS = 120_000;
+
 /** The persisted cursor: where the last scan started, and what it saw change that is not yet reported. */
 interface Cursor {
-  /** Objects modified before this were reported by an earlier scan. */
+  /** Objects modified before this (less the look-back) were reported by an earlier scan. */
   since?: string;
   /** key → "size:etag" of objects seen by the last scan but not yet stable across two. */
   pending: Record<string, string>;
+  /** key → "size:etag" of objects reported but still inside the look-back, so they are not reported again. */
+  recent?: Record<string, string>;
 }
 
 /**
@@ -31,11 +40,13 @@ interface Cursor {
  * scans in a row see it with the same size and ETag (stability by two scans). The cursor (last
  * scan start and the objects still pending) is saved after each scan, once every report of the
  * scan was delivered; a crash re-scans from the saved cursor and replays, which the ledger absorbs.
+ * Each scan looks back LOOK_BACK_MS before the last one began (the server's clock is not ours).
  */
 export class PollTrigger implements ObjectEventTrigger {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private stopped = true;
+  /** Set by stop() to end a scan early; false before start() too, so a test may call scan() alone. */
+  private stopped = false;
   private readonly now: () => Date;
 
   constructor(private readonly options: PollTriggerOptions) {
@@ -69,14 +80,23 @@ export class PollTrigger implements ObjectEventTrigger {
     const started = this.now();
     const stored = await documents.get<Cursor>(CURSORS, name);
     const cursor: Cursor = stored?.body ?? { pending: {} };
-    const since = cursor.since ? Date.parse(cursor.since) : -Infinity;
+    const since = cursor.since ? Date.parse(cursor.since) - LOOK_BACK_MS : -Infinity;
+    // An object modified at or after this is fresh again in the next scan: remember it once reported.
+    const nextLookBack = started.getTime() - LOOK_BACK_MS;
     const pending: Record<string, string> = {};
+    const recent: Record<string, string> = {};
     for await (const object of this.walk()) {
       if (this.stopped) return;
       const signature = `${object.size}:${object.etag ?? ''}`;
-      const fresh = !object.lastModified || object.lastModified.getTime() >= since;
+      const modified = object.lastModified?.getTime();
+      const fresh = modified === undefined || modified >= since;
       if (!fresh && cursor.pending[object.key] === undefined) continue;
+      if (cursor.recent?.[object.key] === signature) {
+        if (modified !== undefined && modified >= nextLookBack) recent[object.key] = signature;
+        continue;
+      }
       if (cursor.pending[object.key] === signature) {
+        if (modified !== undefined && modified >= nextLookBack) recent[object.key] = signature;
         await onEvent({
           scheme: place.scheme, container: place.container, key: object.key, via: 'poll', size: object.size,
           ...(object.etag ? { etag: object.etag.replace(/"/g, '') } : {}),
@@ -87,7 +107,7 @@ export class PollTrigger implements ObjectEventTrigger {
         pending[object.key] = signature;
       }
     }
-    const next: Cursor = { since: started.toISOString(), pending };
+    const next: Cursor = { since: started.toISOString(), pending, recent };
     if (stored) await documents.put(CURSORS, name, next, { ifVersion: stored.version });
     else await documents.put(CURSORS, name, next, { ifVersion: 0 });
   }

@@ -91,17 +91,22 @@ export class PushAlerts {
             facts: { rule: rule.name, expected: String(e.atLeast), arrived: String(seen), by: `${e.by} UTC` },
           });
           await this.deps.audit({ type: 'push.expectation-missed', actor: 'system', details: { rule: rule.name, date: today, expected: e.atLeast, arrived: seen } });
+          // Kept with the day's counts, so the digest of the day tells it too.
+          await this.deps.ledger.count(rule.name, now.toISOString(), { late: 1 });
         }
       }
       if (rule.notify === 'digest') {
         const yesterday = new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
         const counts = await this.deps.ledger.day(rule.name, yesterday);
-        if (counts.seen + counts.sent + counts.failed > 0 && (await this.once(`digest/${rule.name}/${yesterday}`))) {
+        const late = counts.late ?? 0;
+        if (counts.seen + counts.sent + counts.failed + late > 0 && (await this.once(`digest/${rule.name}/${yesterday}`))) {
+          const missed = late && e ? ` Expectation missed: fewer than ${e.atLeast} file${e.atLeast === 1 ? '' : 's'} by ${e.by} UTC.` : late ? ' Expectation missed.' : '';
           await this.deps.notifier.notify({
             title: `Push digest ${yesterday}: rule ${rule.name}`,
-            text: `${counts.sent} file${counts.sent === 1 ? '' : 's'} sent (${counts.bytes} bytes), ${counts.failed} failed, ${counts.seen} arrived.`,
-            facts: { rule: rule.name, sent: String(counts.sent), bytes: String(counts.bytes), failed: String(counts.failed), arrived: String(counts.seen) },
+            text: `${counts.sent} file${counts.sent === 1 ? '' : 's'} sent (${counts.bytes} bytes), ${counts.failed} failed, ${counts.seen} arrived.${missed}`,
+            facts: { rule: rule.name, sent: String(counts.sent), bytes: String(counts.bytes), failed: String(counts.failed), arrived: String(counts.seen), lateExpectations: String(late) },
           });
+          await this.deps.audit({ type: 'push.digest', actor: 'system', details: { rule: rule.name, date: yesterday, sent: counts.sent, bytes: counts.bytes, failed: counts.failed, arrived: counts.seen, late } });
         }
       }
     }

@@ -64,4 +64,6 @@ export interface DayCounts {
   sent: number;
   failed: number;
   bytes: number;
+  /** Expectations of the day that were missed (0 or 1; absent in days counted before it existed). */
+  late?: number;
 }
