@@ -46,6 +46,7 @@ const ROUTES: Record<Verb, Route> = {
   'request.new': (w, a, _id, _d, c) => one(w.startRequest(a, c.conversation)),
   'request.submit': (w, a, id, d) => w.submitRequest(a, id, d),
   'signin.continue': (w, a, id) => w.continueSignIn(a, id),
+  'signin.pick': (w, a, id, d) => w.pickRole(a, id, d.step, d.value),
   'bucket.pick': (w, a, id, d) => w.pickBucket(a, id, d.container),
   'files.open': (w, a, id, d) => w.openFolder(a, id, d.prefix),
   'files.page': (w, a, id, d) => w.turnPage(a, id, d.direction),

@@ -85,6 +85,17 @@ export function cardFor(screen: Screen): RenderedCard {
         ...(c.kind === 'device-code' ? { verificationUrl: c.verificationUrl, userCode: c.userCode, expires: humanDate(c.expiresAt) } : {}),
       });
     }
+    case 'rolePicker': {
+      const q = screen.question;
+      return card('rolePicker', {
+        requestId: screen.requestId,
+        provider: screen.provider,
+        step: q.step,
+        title: q.step === 'account' ? 'Choose an AWS account' : `Choose a role in AWS account ${q.accountId ?? ''}`.trim(),
+        options: q.options.map((o) => ({ value: o.value, title: o.title, detail: o.detail ?? '' })),
+        expires: humanDate(q.expiresAt),
+      });
+    }
     case 'buckets':
       return card('bucketPicker', {
         requestId: screen.requestId,

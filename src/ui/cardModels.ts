@@ -13,6 +13,7 @@ export type Verb =
   | 'request.new' // open a fresh request form
   | 'request.submit' // request form submitted
   | 'signin.continue' // local sign-in / "I have signed in" after device code
+  | 'signin.pick' // data.step ('account' | 'role'), data.value: the account or role picked
   | 'bucket.pick' // data.container
   | 'files.open' // data.prefix: go into a folder or back up
   | 'files.page' // data.token / data.direction
@@ -73,6 +74,18 @@ export interface SignInCard {
   userCode?: string;
   /** When the code stops working, as people read a time. */
   expires?: string;
+}
+
+/** The account, then the role, a sign-in reads with, when the person has several. */
+export interface RolePickerCard {
+  requestId: string;
+  provider: string;
+  step: 'account' | 'role';
+  /** "Choose an AWS account" / "Choose a role in account 1111…". */
+  title: string;
+  options: { value: string; title: string; detail: string }[];
+  /** When the sign-in stops waiting, as people read a time. */
+  expires: string;
 }
 
 export interface BucketPickerCard {
@@ -223,6 +236,7 @@ export interface CardData {
   requestForm: RequestFormCard;
   tickets: TicketsCard;
   signIn: SignInCard;
+  rolePicker: RolePickerCard;
   bucketPicker: BucketPickerCard;
   filePicker: FilePickerCard;
   destinationForm: DestinationFormCard;

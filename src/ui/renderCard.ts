@@ -36,6 +36,7 @@ const NAMES: Record<CardName, true> = {
   requestForm: true,
   tickets: true,
   signIn: true,
+  rolePicker: true,
   bucketPicker: true,
   filePicker: true,
   destinationForm: true,

@@ -9,6 +9,7 @@ export const VERBS = [
   'request.new',
   'request.submit',
   'signin.continue',
+  'signin.pick',
   'bucket.pick',
   'files.open',
   'files.page',

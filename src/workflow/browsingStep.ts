@@ -3,6 +3,7 @@ import { moveTo } from '../domain/requestStates';
 import { WorkflowError } from '../domain/workflowError';
 import { isFerryError } from '../domain/errors';
 import type { IdentitySession, SignInScope } from '../ports/identityProvider';
+import { choosesRole, type RoleQuestion } from '../ports/roleChoice';
 import { endRequest } from './requestEnding';
 import { notes } from './ticketWording';
 import { cardString } from './actionGuard';
@@ -26,6 +27,8 @@ export class BrowsingStep {
   async continueSignIn(record: RequestRecord, actor: Actor): Promise<ActionOutcome> {
     const { ctx } = this;
     if (record.signedInAt) throw new WorkflowError('SESSION_ENDED', `Request ${record.id} has signed in before.`);
+    const waiting = this.roleQuestion(record);
+    if (waiting) return { screen: waiting };
     let result: Awaited<ReturnType<typeof ctx.deps.identity.completeSignIn>>;
     try {
       result = await ctx.deps.identity.completeSignIn(scopeOf(record));
@@ -33,11 +36,42 @@ export class BrowsingStep {
       return { screen: await this.signInFailed(record, e) };
     }
     if (result.status === 'pending') {
+      // The person approved and the provider now waits for the account/role pick.
+      const asked = this.roleQuestion(record);
+      if (asked) return { screen: asked };
       const challenge = ctx.vault.get(record.id)?.challenge;
       if (!challenge) throw new WorkflowError('SESSION_ENDED', `The sign-in of ${record.id} has timed out.`);
       return { screen: { kind: 'signIn', requestId: record.id, challenge, note: 'The sign-in is not finished yet: complete it in the browser, then press the button again.' } };
     }
     return this.signedIn(record, actor, result.session);
+  }
+
+  /**
+   * An account or role picked on the card: only an option the provider listed for this request's
+   * sign-in is taken. Then the next question (the roles), or the sign-in finishing as the button does.
+   */
+  async pickRole(record: RequestRecord, actor: Actor, step: unknown, value: unknown): Promise<ActionOutcome> {
+    const { identity } = this.ctx.deps;
+    if (record.signedInAt) throw new WorkflowError('SESSION_ENDED', `Request ${record.id} has signed in before.`);
+    const which = cardString(step, 'step');
+    if (!choosesRole(identity) || (which !== 'account' && which !== 'role')) throw new WorkflowError('BAD_ACTION', 'The card sent no usable step.');
+    const answer = await identity.answerRole(scopeOf(record), which, cardString(value, which));
+    if (answer.status === 'not-offered') throw new WorkflowError('NOT_LISTED', `That ${which} was not offered to this sign-in.`);
+    if (answer.status === 'not-waiting') throw new WorkflowError('CARD_INACTIVE', `The sign-in of ${record.id} is not waiting for an ${which}.`);
+    await this.ctx.audit.record({ type: 'signin.role-picked', requestId: record.id, actor: actor.userId, details: { step: which, value: cardString(value, which) } });
+    if (answer.status === 'asked') return { screen: this.rolePicker(record, answer.question) };
+    return this.continueSignIn(record, actor);
+  }
+
+  /** The picker for the question the sign-in waits on now, if any. */
+  private roleQuestion(record: RequestRecord): Screen | undefined {
+    const { identity } = this.ctx.deps;
+    const question = choosesRole(identity) ? identity.roleQuestion(scopeOf(record)) : undefined;
+    return question && this.rolePicker(record, question);
+  }
+
+  rolePicker(record: RequestRecord, question: RoleQuestion): Screen {
+    return { kind: 'rolePicker', requestId: record.id, provider: record.signInProvider ?? this.ctx.deps.identity.name, question };
   }
 
   /**

@@ -22,6 +22,7 @@ import { validateRequestForm } from './requestValidation';
 import { endingScreen, type ActionOutcome, type Screen } from './screens';
 import { SecretVault } from './secretVault';
 import { SignInSessions } from './sessions';
+import { choosesRole, type RoleQuestion } from '../ports/roleChoice';
 import { newTicketPair, notes } from './ticketWording';
 import { TicketNotes } from './ticketNotes';
 import { TransferJobs } from './transferJobs';
@@ -81,6 +82,8 @@ export class RequestWorkflow {
     this.browsingStep = new BrowsingStep(this.ctx, this.destinationStep);
     this.transferStep = new TransferStep(this.ctx);
     this.approvalStep = new ApprovalStep(this.ctx, this.transferStep);
+    // A sign-in that waits for an account/role pick posts the picker in the requester's chat.
+    if (choosesRole(deps.identity)) deps.identity.onRoleQuestion((requestId, question) => this.showRoleQuestion(requestId, question));
     // ServiceNow-driven approvals are read on a timer; the waiting requests are found in the store, so a restart picks them up.
     if (deps.policy.approval?.via === 'servicenow') this.approvalPoller = new ApprovalPoller(this.ctx, this.approvalStep, deps.policy.approval.pollSeconds * 1000);
   }
@@ -166,6 +169,10 @@ export class RequestWorkflow {
 
   continueSignIn(actor: Actor, requestId: string): Promise<ActionOutcome> {
     return this.guard.act(actor, requestId, act('signin.continue', ['ticketed'], true), (record) => this.browsingStep.continueSignIn(record, actor));
+  }
+
+  pickRole(actor: Actor, requestId: string, step: unknown, value: unknown): Promise<ActionOutcome> {
+    return this.guard.act(actor, requestId, act('signin.pick', ['ticketed'], false), (record) => this.browsingStep.pickRole(record, actor, step, value));
   }
 
   pickBucket(actor: Actor, requestId: string, container: unknown): Promise<ActionOutcome> {
@@ -317,6 +324,24 @@ export class RequestWorkflow {
         }),
       )
       .catch((e: unknown) => this.ctx.log.error({ requestId: id, error: (e as Error)?.message ?? String(e) }, 'the background sign-in could not be handled'));
+  }
+
+  /** The provider's first account/role question, asked in the background: the picker goes to the requester's chat. */
+  private showRoleQuestion(requestId: string, question: RoleQuestion): void {
+    void this.gate
+      .serial(requestId, async () => {
+        const record = await this.deps.repository.get(requestId);
+        if (!record || record.state !== 'ticketed' || record.signedInAt) return;
+        const screen = this.browsingStep.rolePicker(record, question);
+        for (const l of this.ctx.listeners) {
+          try {
+            l.onScreen?.({ ...record }, screen);
+          } catch {
+            // Listeners log their own errors.
+          }
+        }
+      })
+      .catch((e: unknown) => this.ctx.log.error({ requestId, error: (e as Error)?.message ?? String(e) }, 'the account/role picker could not be shown'));
   }
 
   /**

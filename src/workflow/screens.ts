@@ -1,4 +1,5 @@
 import type { SignInChallenge } from '../ports/identityProvider';
+import type { RoleQuestion } from '../ports/roleChoice';
 import type { ContainerInfo, ObjectInfo } from '../ports/storageSource';
 import type { TicketPair } from '../ports/ticketing';
 import type { TransferProgress, TransferResult } from '../transfer/types';
@@ -17,6 +18,8 @@ export type Screen =
   | { kind: 'requestForm'; requestId: string; values: RequestFormValues; errors: FieldErrors<keyof RequestFormValues>; assignmentGroups: readonly string[]; note?: string }
   | { kind: 'tickets'; requestId: string; tickets: TicketPair }
   | { kind: 'signIn'; requestId: string; challenge: SignInChallenge; note?: string }
+  /** The sign-in waits for the person to pick the account, then the role, to read with. */
+  | { kind: 'rolePicker'; requestId: string; provider: string; question: RoleQuestion }
   | { kind: 'buckets'; requestId: string; cloud: string; region: string; containers: ContainerInfo[]; note?: string }
   | {
       kind: 'files';

@@ -298,6 +298,58 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
     assert.equal((await storedRecord(harness, user, started.requestId)).state, 'completed');
   });
 
+  it('account/role picker: with no account or role configured and several assigned, the requester picks them on cards; forged picks are refused; the token is logged out after GetRoleCredentials', async () => {
+    fake.setAccounts([
+      { accountId: '111122223333', accountName: 'Data', emailAddress: 'aws-data@example.com', roles: ['FileFerryReadOnly', 'FileFerryAudit'] },
+      { accountId: '444455556666', accountName: 'Logs', emailAddress: 'aws-logs@example.com', roles: ['FileFerryReadOnly'] },
+    ]);
+    const picking = await startHarness({ account: false });
+    try {
+      const user = picking.user('Paula Example', { upn: 'paula@example.com' });
+      const fetchedBefore = fake.count('GetRoleCredentials');
+      const started = await begin(user);
+      fake.approve(started.userCode, 'paula@example.com');
+
+      const accounts = await user.waitForAction('signin.pick', { step: 'account' }, 30_000);
+      const offered = actionsOf(accounts.card).filter((a) => a.verb === 'signin.pick').map((a) => a.data.value);
+      assert.deepEqual(offered, ['111122223333', '444455556666'], 'the card lists the accounts ListAccounts returned');
+      assert.match(cardText(accounts.card), /Data[\s\S]*aws-data@example\.com[\s\S]*Logs/, 'with their names, IDs and emails');
+      assert.equal(fake.count('GetRoleCredentials'), fetchedBefore, 'no credentials before the pick');
+
+      // A forged card naming an account the portal did not list for this sign-in: refused, nothing fetched.
+      const forged = await user.send('signin.pick', { requestId: started.requestId, step: 'account', value: '999999999999' }, accounts.activityId);
+      assert.match(cardText(forged.body?.value), /no longer active/, `a forged account is refused; got:\n${cardText(forged.body?.value)}`);
+      // Another user cannot pick for this request.
+      const other = picking.user('Mallory Example', { upn: 'mallory@example.com' });
+      const foreign = await other.send('signin.pick', { requestId: started.requestId, step: 'account', value: '111122223333' });
+      assert.match(cardText(foreign.body?.value), /no longer active|not yours|belongs/i);
+
+      const roles = await click(user, 'signin.pick', { match: { step: 'account', value: '111122223333' } });
+      const roleNames = actionsOf(roles.body?.value).filter((a) => a.verb === 'signin.pick' && a.data.step === 'role').map((a) => a.data.value);
+      assert.deepEqual(roleNames, ['FileFerryReadOnly', 'FileFerryAudit'], `the answer lists the roles of that account; got:\n${cardText(roles.body?.value)}`);
+      const forgedRole = await user.send('signin.pick', { requestId: started.requestId, step: 'role', value: 'AdministratorAccess' }, accounts.activityId);
+      assert.match(cardText(forgedRole.body?.value), /no longer active/);
+      assert.equal(fake.count('GetRoleCredentials'), fetchedBefore);
+
+      const picker = await click(user, 'signin.pick', { match: { step: 'role', value: 'FileFerryReadOnly' } });
+      const buckets = actionsOf(picker.body?.value).filter((a) => a.verb === 'bucket.pick').map((a) => a.data.container).sort();
+      assert.deepEqual(buckets, [BUCKETS.data, BUCKETS.logs], `the bucket picker follows the role pick; got:\n${cardText(picker.body?.value)}`);
+      const issued = fake.issued.at(-1)!;
+      assert.deepEqual([issued.userName, issued.accountId, issued.roleName], ['paula@example.com', '111122223333', 'FileFerryReadOnly']);
+      const ops = fake.calls.filter((c) => c.op !== 'CreateToken' && c.op !== 'other').map((c) => c.op);
+      assert.deepEqual(ops.slice(ops.lastIndexOf('StartDeviceAuthorization')), ['StartDeviceAuthorization', 'ListAccounts', 'ListAccountRoles', 'GetRoleCredentials', 'Logout', 'GetCallerIdentity']);
+      assert.equal(fake.activeTokens(), 0, 'the access token was logged out');
+
+      const audit = (await picking.app.audit.readAll()).filter((r) => r.requestId === started.requestId);
+      assert.deepEqual(audit.filter((r) => r.type === 'signin.role-picked').map((r) => (r.details as Record<string, unknown>).value), ['111122223333', 'FileFerryReadOnly']);
+      assert.ok(audit.filter((r) => r.type === 'action.refused').length >= 3, 'the forged picks are audited as refused');
+      assert.ok(audit.some((r) => r.type === 'signin.completed'));
+    } finally {
+      fake.setAccounts([{ accountId: '111122223333', accountName: 'Data', emailAddress: 'aws-data@example.com', roles: ['FileFerryReadOnly'] }]);
+      await picking.close();
+    }
+  });
+
   it('the wrong person signs in: IDENTITY_MISMATCH on the card, audited, no second sign-in, and nothing listed with those credentials', async () => {
     const user = harness.user('Bob Example', { upn: 'bob@example.com' });
     const started = await begin(user);

@@ -10,6 +10,7 @@ import { FerryError, IdentityError, type ErrorCode } from '../../src/domain/erro
 import { createLogger } from '../../src/log';
 import type { IdentitySession, SignInChallenge, SignInScope, SignInUser } from '../../src/ports/identityProvider';
 import type { StorageSource } from '../../src/ports/storageSource';
+import type { RoleQuestion } from '../../src/ports/roleChoice';
 import { expectFailure } from '../support/expectFailure';
 import { FakeAwsSso, virtualClock, type FakeAwsSsoOptions } from '../support/fakeAwsSso';
 import { freePort } from '../support/ports';
@@ -347,7 +348,7 @@ describe('AwsSsoIdentity against the fake IAM Identity Center (real SDK clients,
       assert.equal(fake.count('Logout'), 1);
     });
 
-    it('several accounts (over pages) or several roles are ACCESS_DENIED naming the variables to set; Logout still runs', async () => {
+    it('several accounts (over pages), then several roles: the sign-in waits for picks, takes only listed options, then GetRoleCredentials and Logout', async () => {
       await startFake({
         pageSize: 1,
         accounts: [
@@ -356,22 +357,97 @@ describe('AwsSsoIdentity against the fake IAM Identity Center (real SDK clients,
         ],
       });
       const p = provider();
+      const asked: Array<{ requestId: string; question: RoleQuestion }> = [];
+      p.onRoleQuestion((requestId, question) => asked.push({ requestId, question }));
       const s = scope();
       fake.scriptNext({ then: { approve: 'alice@example.com' } });
       await p.beginSignIn(s);
-      const many = await fails(p.awaitSignIn(s), 'ACCESS_DENIED');
-      assert.match(many.hint, /FILEFERRY_AWS_ACCOUNT_ID/);
-      assert.match(many.hint, /FILEFERRY_AWS_ROLE_NAME/);
+      await until(() => asked.length === 1);
+      const accounts = asked[0]!;
+      assert.equal(accounts.requestId, s.requestId);
+      assert.equal(accounts.question.step, 'account');
+      assert.deepEqual(accounts.question.options, [
+        { value: '111122223333', title: 'Data', detail: '111122223333 · a@example.com' },
+        { value: '444455556666', title: 'Logs', detail: '444455556666 · b@example.com' },
+      ]);
       assert.equal(fake.count('ListAccounts'), 2, 'the second page was read');
+      assert.equal(p.roleQuestion(s), accounts.question);
+      assert.deepEqual(await p.completeSignIn(s), { status: 'pending' }, '"I have signed in" while a pick waits is pending');
 
-      const q = provider({ accountId: '111122223333' });
-      const t = scope();
+      assert.deepEqual(await p.answerRole(s, 'role', 'Admin'), { status: 'not-waiting' }, 'a role before the account is refused');
+      assert.deepEqual(await p.answerRole(s, 'account', '999999999999'), { status: 'not-offered' }, 'an account the portal did not list is refused');
+      assert.deepEqual(await p.answerRole(scope(), 'account', '111122223333'), { status: 'not-waiting' }, "another request's pick is refused");
+      const roles = await p.answerRole(s, 'account', '111122223333');
+      assert.equal(roles.status, 'asked');
+      if (roles.status === 'asked') {
+        assert.equal(roles.question.step, 'role');
+        assert.equal(roles.question.accountId, '111122223333');
+        assert.deepEqual(roles.question.options.map((o) => o.value), ['FileFerryReadOnly', 'Admin']);
+      }
+      assert.deepEqual(await p.answerRole(s, 'role', 'NotListed'), { status: 'not-offered' });
+      assert.equal(fake.count('GetRoleCredentials'), 0, 'nothing is fetched before both picks');
+      assert.equal(fake.activeTokens(), 1, 'the token is alive (in memory) while the person picks');
+
+      assert.deepEqual(await p.answerRole(s, 'role', 'Admin'), { status: 'chosen' });
+      const result = await p.completeSignIn(s);
+      assert.equal(result.status, 'signed-in');
+      const issued = fake.issued[0]!;
+      assert.deepEqual([issued.accountId, issued.roleName], ['111122223333', 'Admin'], 'the credentials are for the picked account and role');
+      const after = fake.calls.slice(fake.calls.findIndex((c) => c.op === 'CreateToken' && c.status === 200) + 1).map((c) => c.op);
+      assert.deepEqual(after, ['ListAccounts', 'ListAccounts', 'ListAccountRoles', 'ListAccountRoles', 'GetRoleCredentials', 'Logout', 'GetCallerIdentity'], 'both pages of each list, one page a call');
+      assert.equal(fake.activeTokens(), 0, 'the access token was logged out once the credentials were in hand');
+      assert.equal(asked.length, 1, 'the role question went to the pick that asked for it, not to the listener');
+      assert.equal(p.roleQuestion(s), undefined);
+    });
+
+    it('one account with several roles asks only for the role; a pick not made in time ends AUTH_FAILED and the token is logged out', async () => {
+      await startFake({ accounts: [{ accountId: '111122223333', accountName: 'Data', emailAddress: 'a@example.com', roles: ['FileFerryReadOnly', 'Admin'] }] });
+      const p = provider({ pickTimeoutSeconds: 0.2 });
+      const asked: RoleQuestion[] = [];
+      p.onRoleQuestion((_id, question) => asked.push(question));
+      const s = scope();
       fake.scriptNext({ then: { approve: 'alice@example.com' } });
-      await q.beginSignIn(t);
-      const roles = await fails(q.awaitSignIn(t), 'ACCESS_DENIED');
-      assert.match(roles.hint, /FILEFERRY_AWS_ROLE_NAME/);
+      await p.beginSignIn(s);
+      const error = await fails(p.awaitSignIn(s), 'AUTH_FAILED');
+      assert.match(error.message, /No role in AWS account 111122223333 was picked in time/);
+      assert.deepEqual(asked.map((q) => [q.step, q.accountId]), [['role', '111122223333']]);
       assert.equal(fake.count('GetRoleCredentials'), 0);
-      assert.equal(fake.count('Logout'), 2, 'the token is logged out after a failure too');
+      assert.equal(fake.count('Logout'), 1);
+      assert.equal(fake.activeTokens(), 0);
+      assert.deepEqual(await p.answerRole(s, 'role', 'Admin'), { status: 'not-waiting' }, 'a pick after the time is up changes nothing');
+    });
+
+    it('cancelling the request while a pick waits ends the sign-in CANCELLED and logs the token out', async () => {
+      await startFake({
+        accounts: [
+          { accountId: '111122223333', accountName: 'Data', emailAddress: 'a@example.com', roles: ['FileFerryReadOnly'] },
+          { accountId: '444455556666', accountName: 'Logs', emailAddress: 'b@example.com', roles: ['FileFerryReadOnly'] },
+        ],
+      });
+      const p = provider();
+      const asked: RoleQuestion[] = [];
+      p.onRoleQuestion((_id, question) => asked.push(question));
+      const s = scope();
+      const lifetime = new AbortController();
+      fake.scriptNext({ then: { approve: 'alice@example.com' } });
+      await p.beginSignIn(s, lifetime.signal);
+      await until(() => asked.length === 1);
+      lifetime.abort();
+      await fails(p.awaitSignIn(s), 'CANCELLED');
+      await until(() => fake.count('Logout') === 1);
+      assert.equal(fake.activeTokens(), 0);
+      assert.equal(fake.count('GetRoleCredentials'), 0);
+    });
+
+    it('more accounts than a card can list is ACCESS_DENIED naming the variables to set', async () => {
+      const many = Array.from({ length: 51 }, (_, i) => ({ accountId: String(100000000000 + i), accountName: `A${i}`, emailAddress: `a${i}@example.com`, roles: ['FileFerryReadOnly'] }));
+      await startFake({ accounts: many });
+      const p = provider();
+      const s = scope();
+      fake.scriptNext({ then: { approve: 'alice@example.com' } });
+      await p.beginSignIn(s);
+      const error = await fails(p.awaitSignIn(s), 'ACCESS_DENIED');
+      assert.match(error.hint, /FILEFERRY_AWS_ACCOUNT_ID/);
       assert.equal(fake.activeTokens(), 0);
     });
 

@@ -169,7 +169,7 @@ export class FakeAwsSso {
   private readonly scripts: DeviceScript[] = [];
   private readonly faults = new Map<Operation, Fault[]>();
   private readonly now: () => number;
-  private readonly accounts: FakeAccount[];
+  private accounts: FakeAccount[];
   readonly region: string;
   readonly startUrl: string;
 
@@ -182,6 +182,11 @@ export class FakeAwsSso {
     this.region = options.region ?? 'us-east-1';
     this.startUrl = options.startUrl ?? 'https://d-fake000001.awsapps.com/start';
     this.accounts = options.accounts ?? [{ accountId: '111122223333', accountName: 'Data', emailAddress: 'aws-data@example.com', roles: ['FileFerryReadOnly'] }];
+  }
+
+  /** Replaces the accounts (and their roles) assigned to every user, for ListAccounts / ListAccountRoles / GetRoleCredentials. */
+  setAccounts(accounts: FakeAccount[]): void {
+    this.accounts = accounts;
   }
 
   static async start(options: FakeAwsSsoOptions = {}): Promise<FakeAwsSso> {

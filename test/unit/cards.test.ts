@@ -66,6 +66,20 @@ const FIXTURES: Fixture[] = [
     data: { requestId: REQ, provider: 'AWS IAM Identity Center', userName: 'Ada Lovelace', verificationUrl: 'https://device.sso.eu-west-1.amazonaws.com/', userCode: 'WDJB-MJHT', expires: humanDate('2024-05-01T10:10:00Z') },
   },
   {
+    name: 'rolePicker', label: 'accounts',
+    data: {
+      requestId: REQ, provider: 'AWS IAM Identity Center', step: 'account', title: 'Choose an AWS account', expires: humanDate('2024-05-01T10:10:00Z'),
+      options: [{ value: '111122223333', title: 'Data', detail: '111122223333 · data@example.com' }, { value: '444455556666', title: 'Logs', detail: '' }],
+    },
+  },
+  {
+    name: 'rolePicker', label: 'roles',
+    data: {
+      requestId: REQ, provider: 'AWS IAM Identity Center', step: 'role', title: 'Choose a role in AWS account 111122223333', expires: humanDate('2024-05-01T10:10:00Z'),
+      options: [{ value: 'FileFerryReadOnly', title: 'FileFerryReadOnly', detail: '' }, { value: 'FileFerryAudit', title: 'FileFerryAudit', detail: '' }],
+    },
+  },
+  {
     name: 'bucketPicker', label: 'two buckets',
     data: { requestId: REQ, cloud: 'AWS', region: 'eu-west-1', containers: [{ name: 'finance-exports', created: humanDate('2023-01-02T03:04:00Z') }, { name: 'hr-archive', created: '' }] },
   },

@@ -28,7 +28,7 @@ describe('storage sources are read-only', () => {
     const source = text('s3Source.ts');
     assert.doesNotMatch(source, /\b(Put|Delete|Copy|Create|Upload|Complete|Abort|Restore|Write|Update|Select|Rename)\w*Command\b/);
     assert.doesNotMatch(source, /@aws-sdk\/lib-storage/);
-    const allowed = new Set(['S3Client', 'ListBucketsCommand', 'ListObjectsV2Command', 'HeadObjectCommand', 'GetObjectCommand', 'GetObjectCommandOutput', 'S3ClientConfig']);
+    const allowed = new Set(['S3Client', 'ListBucketsCommand', 'GetBucketLocationCommand', 'ListObjectsV2Command', 'HeadObjectCommand', 'GetObjectCommand', 'GetObjectCommandOutput', 'S3ClientConfig']);
     const imported = awsImports(source);
     assert.ok(imported.includes('GetObjectCommand'), 'the check sees the imports');
     for (const name of imported) assert.ok(allowed.has(name), `s3Source.ts imports ${name}`);

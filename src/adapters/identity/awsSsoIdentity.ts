@@ -2,6 +2,7 @@ import type { SSOClient } from '@aws-sdk/client-sso';
 import type { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { IdentityError } from '../../domain/errors';
 import type { IdentityProvider, IdentitySession, SignInChallenge, SignInResult, SignInScope, SignInUser } from '../../ports/identityProvider';
+import type { ChoosesRole, RoleAnswer, RoleQuestion } from '../../ports/roleChoice';
 import type { StorageSource } from '../../ports/storageSource';
 import type { WorkflowLog } from '../../ports/workflowLog';
 import { checkAwsIdentity, sameUpnIgnoringCase, type MatchUser } from './awsIdentityCheck';
@@ -10,6 +11,7 @@ import { AwsSsoClientRegistration, type ClientRegistration } from './awsSsoClien
 import { awsSsoError, signInCancelled } from './awsSsoErrors';
 import { chooseRole, getRoleCredentials, logout, type AwsRoleTarget } from './awsSsoRoleCredentials';
 import { PendingSignIns, type PendingSignIn } from './pendingSignIns';
+import { RolePrompt } from './rolePrompt';
 import { createTokenAnswer } from './awsSsoToken';
 import { pollDeviceCode, realSleep, type Sleep } from './deviceCodePoller';
 
@@ -22,6 +24,8 @@ export interface AwsSsoIdentityOptions {
   accountId?: string;
   /** The permission set to read with (FILEFERRY_AWS_ROLE_NAME); default: the only one in the account. */
   roleName?: string;
+  /** How long a sign-in waits for the person to pick an account or role. Default 300 s. */
+  pickTimeoutSeconds?: number;
   /**
    * Builds the session's read-only source from the role credentials, for the request's region.
    * The registry supplies it (an S3Source); this adapter never imports a source adapter.
@@ -54,7 +58,8 @@ const PORTAL_ATTEMPTS = 3;
  * beginSignIn registers FileFerry once (cached until its secret expires), starts a device
  * authorization and, in the background, polls CreateToken (honouring `interval`, slowing down
  * by 5 s on every SlowDownException) until the person approves, refuses, or the code expires.
- * With the token it picks the account and role (configured, or the only ones assigned), gets the
+ * With the token it picks the account and role (configured, the only ones assigned, or picked by
+ * the person on a card: ChoosesRole), gets the
  * role credentials, logs the token out at once, and checks with STS GetCallerIdentity that the
  * role session is the Teams user's (`matchUser`). Only then is `openSource` called: credentials
  * of anyone else are dropped unused (IDENTITY_MISMATCH).
@@ -68,7 +73,7 @@ const PORTAL_ATTEMPTS = 3;
  * expire: signOut forgets the session here, and whoever still holds its source (a running
  * transfer's reader) keeps reading until `expiresAt`.
  */
-export class AwsSsoIdentity implements IdentityProvider {
+export class AwsSsoIdentity implements IdentityProvider, ChoosesRole {
   readonly name = PROVIDER;
   private readonly oidc: SSOOIDCClient;
   private readonly sso: SSOClient;
@@ -76,6 +81,9 @@ export class AwsSsoIdentity implements IdentityProvider {
   private readonly registration: AwsSsoClientRegistration;
   private readonly signIns = new PendingSignIns();
   private readonly signedOut = new WeakSet<IdentitySession>();
+  /** The account/role pick each sign-in waits on, by request (the portal token stays in signIn's closure). */
+  private readonly prompts = new Map<string, RolePrompt>();
+  private readonly roleListeners: Array<(requestId: string, question: RoleQuestion) => void> = [];
   private readonly now: () => Date;
   private readonly sleep: Sleep;
   private readonly matchUser: MatchUser;
@@ -137,6 +145,8 @@ export class AwsSsoIdentity implements IdentityProvider {
 
   async completeSignIn(scope: SignInScope, signal?: AbortSignal): Promise<SignInResult> {
     const entry = this.begun(scope);
+    // Approved, and waiting for the person to pick an account or role: nothing to wait for here.
+    if (this.prompts.get(scope.requestId)?.question) return { status: 'pending' };
     const outcome = await entry.nextOutcome(signal);
     if (outcome === 'pending') return { status: 'pending' };
     this.signIns.remove(entry);
@@ -148,6 +158,19 @@ export class AwsSsoIdentity implements IdentityProvider {
     const outcome = await this.begun(scope).settled(signal);
     if (outcome.ok) return outcome.session;
     throw outcome.error;
+  }
+
+  onRoleQuestion(listener: (requestId: string, question: RoleQuestion) => void): void {
+    this.roleListeners.push(listener);
+  }
+
+  roleQuestion(scope: SignInScope): RoleQuestion | undefined {
+    return this.prompts.get(scope.requestId)?.question;
+  }
+
+  answerRole(scope: SignInScope, step: RoleQuestion['step'], value: string): Promise<RoleAnswer> {
+    const prompt = this.prompts.get(scope.requestId);
+    return prompt ? prompt.answer(step, value) : Promise.resolve({ status: 'not-waiting' });
   }
 
   async signOut(session: IdentitySession): Promise<void> {
@@ -195,6 +218,25 @@ export class AwsSsoIdentity implements IdentityProvider {
     }
   }
 
+  /** Pauses the sign-in on a pick; "I have signed in" pressed meanwhile hears 'pending', not silence. */
+  private askRole(entry: PendingSignIn, prompt: RolePrompt, q: Pick<RoleQuestion, 'step' | 'accountId' | 'options'>, signal: AbortSignal): Promise<string> {
+    const expiresAt = new Date(this.now().getTime() + (this.options.pickTimeoutSeconds ?? 300) * 1000);
+    const picked = prompt.ask({ ...q, expiresAt }, signal);
+    entry.questionAsked();
+    this.options.log?.info({ requestId: entry.scope.requestId, provider: PROVIDER, step: q.step, options: q.options.length }, 'AWS sign-in waits for the person to pick');
+    return picked;
+  }
+
+  private tellRoleQuestion(requestId: string, question: RoleQuestion): void {
+    for (const listener of this.roleListeners) {
+      try {
+        listener(requestId, question);
+      } catch {
+        // A failing listener (the bot posting a card) must not break the sign-in; it logs its own errors.
+      }
+    }
+  }
+
   /** The background half of a sign-in: poll, role credentials, logout, identity check, session. */
   private async signIn(
     entry: PendingSignIn,
@@ -225,7 +267,15 @@ export class AwsSsoIdentity implements IdentityProvider {
       // The token is good for this one sign-in only, so a throttled or dropped portal call is
       // tried again here, briefly, rather than ending a sign-in the person already approved.
       const configured = { accountId: this.options.accountId, roleName: this.options.roleName };
-      target = await this.retrying(() => chooseRole(access, configured), signal);
+      const prompt = new RolePrompt((question) => this.tellRoleQuestion(requestId, question), this.now);
+      this.prompts.set(requestId, prompt);
+      try {
+        target = await chooseRole(access, configured, (q) => this.askRole(entry, prompt, q, signal), (call) => this.retrying(call, signal));
+      } finally {
+        // Past the questions (or failed): an answer waiting on the card hears the sign-in go on.
+        if (this.prompts.get(requestId) === prompt) this.prompts.delete(requestId);
+        prompt.done();
+      }
       const chosen = target;
       credentials = await this.retrying(() => getRoleCredentials(access, chosen), signal);
     } finally {

@@ -61,6 +61,11 @@ export class PendingSignIn {
     for (const w of woken) w.wake();
   }
 
+  /** The sign-in now waits for a pick on a card: whoever waits for the next answer hears 'pending'. */
+  questionAsked(): void {
+    for (const w of this.waiters.splice(0)) w.wake();
+  }
+
   /** The outcome, or 'pending' once a poll that started after this call is answered pending. */
   async nextOutcome(signal?: AbortSignal): Promise<SignInOutcome | 'pending'> {
     if (this.outcome) return this.outcome;

@@ -1,12 +1,13 @@
 import { IdentityError } from '../../domain/errors';
 import type { IdentityProvider, IdentitySession, SignInChallenge, SignInResult, SignInScope } from '../../ports/identityProvider';
+import { choosesRole, type ChoosesRole, type RoleAnswer, type RoleQuestion } from '../../ports/roleChoice';
 
 /**
  * Sign-in chosen by the cloud the request form names: IAM Identity Center for AWS, Entra ID for
  * Azure, each where it is configured (else the fallback, the local sign-in). Sessions are signed
  * out by the provider that opened them.
  */
-export class PerCloudIdentity implements IdentityProvider {
+export class PerCloudIdentity implements IdentityProvider, ChoosesRole {
   readonly name = 'Sign-in by cloud';
   private readonly owners = new WeakMap<IdentitySession, IdentityProvider>();
 
@@ -32,6 +33,20 @@ export class PerCloudIdentity implements IdentityProvider {
     const session = await provider.awaitSignIn(scope, signal);
     this.owners.set(session, provider);
     return session;
+  }
+
+  onRoleQuestion(listener: (requestId: string, question: RoleQuestion) => void): void {
+    for (const provider of Object.values(this.byCloud)) if (choosesRole(provider)) provider.onRoleQuestion(listener);
+  }
+
+  roleQuestion(scope: SignInScope): RoleQuestion | undefined {
+    const provider = this.byCloud[scope.cloud] ?? this.fallback;
+    return provider && choosesRole(provider) ? provider.roleQuestion(scope) : undefined;
+  }
+
+  async answerRole(scope: SignInScope, step: RoleQuestion['step'], value: string): Promise<RoleAnswer> {
+    const provider = this.byCloud[scope.cloud] ?? this.fallback;
+    return provider && choosesRole(provider) ? provider.answerRole(scope, step, value) : { status: 'not-waiting' };
   }
 
   async signOut(session: IdentitySession): Promise<void> {

@@ -2,6 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import {
+  GetBucketLocationCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListBucketsCommand,
@@ -27,6 +28,12 @@ export interface S3SourceOptions {
   credentials?: S3ClientConfig['credentials'];
   /** A ready client; every option above is then ignored. */
   client?: S3Client;
+  /**
+   * listContainers lists only the buckets in this region (the request form's), as ListBuckets'
+   * BucketRegion or, where the answer has none (older S3-compatible servers), GetBucketLocation
+   * says. Default: every bucket.
+   */
+  listRegion?: string;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -47,9 +54,13 @@ export class S3Source implements StorageSource {
   readonly parallelReads = 4;
   private readonly client: S3Client;
   private readonly ownsClient: boolean;
+  private readonly listRegion: string | undefined;
+  /** GetBucketLocation answers, per bucket: a bucket does not move, so each is asked once per session. */
+  private readonly bucketRegions = new Map<string, string>();
 
   constructor(options: S3SourceOptions = {}) {
     this.ownsClient = !options.client;
+    this.listRegion = options.listRegion?.toLowerCase();
     this.client = options.client ?? new S3Client(clientConfig(options));
   }
 
@@ -60,13 +71,42 @@ export class S3Source implements StorageSource {
     try {
       do {
         const page = await this.client.send(new ListBucketsCommand({ ContinuationToken: token }), { abortSignal: signal });
-        for (const b of page.Buckets ?? []) if (b.Name) containers.push({ name: b.Name, createdAt: b.CreationDate });
+        for (const b of page.Buckets ?? []) {
+          if (!b.Name) continue;
+          if (b.BucketRegion) this.bucketRegions.set(b.Name, b.BucketRegion.toLowerCase());
+          containers.push({ name: b.Name, createdAt: b.CreationDate });
+        }
         token = page.ContinuationToken;
       } while (token);
     } catch (e) {
       throw s3Error(e, target, signal);
     }
-    return containers;
+    if (!this.listRegion) return containers;
+    const inRegion: ContainerInfo[] = [];
+    for (const c of containers) {
+      const region = await this.regionOf(c.name, signal);
+      // A bucket whose region cannot be read (GetBucketLocation denied) stays listed: opening it
+      // says plainly if it lives elsewhere (INVALID_CONFIG), which beats hiding it.
+      if (region === undefined || region === this.listRegion) inRegion.push(c);
+    }
+    return inRegion;
+  }
+
+  /** The bucket's region: from ListBuckets, else GetBucketLocation (cached); undefined when S3 will not say. */
+  private async regionOf(bucket: string, signal?: AbortSignal): Promise<string | undefined> {
+    const known = this.bucketRegions.get(bucket);
+    if (known) return known;
+    let answer;
+    try {
+      answer = await this.client.send(new GetBucketLocationCommand({ Bucket: bucket }), { abortSignal: signal });
+    } catch (e) {
+      const error = s3Error(e, { bucket }, signal);
+      if (error.code === 'ACCESS_DENIED' || error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+    const region = locationRegion(answer.LocationConstraint);
+    this.bucketRegions.set(bucket, region);
+    return region;
   }
 
   async list(bucket: string, options: ListOptions = {}, signal?: AbortSignal): Promise<ListPage> {
@@ -152,6 +192,13 @@ export class S3Source implements StorageSource {
   destroy(): void {
     if (this.ownsClient) this.client.destroy();
   }
+}
+
+/** GetBucketLocation's LocationConstraint as a region: empty is us-east-1, and the legacy "EU" is eu-west-1. */
+function locationRegion(constraint: string | undefined): string {
+  if (!constraint) return 'us-east-1';
+  if (constraint === 'EU') return 'eu-west-1';
+  return constraint.toLowerCase();
 }
 
 function clientConfig(options: S3SourceOptions): S3ClientConfig {
