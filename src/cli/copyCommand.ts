@@ -13,6 +13,8 @@ export interface CopyOptions extends EndpointOptions {
   json: boolean;
   progress: boolean;
   retries: number;
+  /** SSH connections that write the file at once (SFTP); the engine's default when absent. */
+  connections?: number;
   overwrite: OverwritePolicy;
   out: NodeJS.WritableStream & { isTTY?: boolean };
   err: NodeJS.WritableStream & { isTTY?: boolean };
@@ -104,6 +106,7 @@ async function copy(src: string, dst: string, options: CopyOptions, seen: { atte
       remotePath,
       overwrite: options.overwrite,
       retries: options.retries,
+      ...(options.connections !== undefined ? { connections: options.connections } : {}),
       signal: options.signal,
       onEvent,
       onProgress: live ? (p) => options.err.write(`\r\u001b[2K${progressLine(p)}`) : undefined,

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { FerryError } from '../domain/errors';
+import { MAX_CONNECTIONS } from '../transfer/stripedConnections';
 import type { OverwritePolicy } from '../transfer/types';
 import { askPassword } from './askPassword';
 import { auditCommand, parseAuditRequest } from './auditCommand';
@@ -10,7 +11,7 @@ import { pushCommand } from './pushCommand';
 const USAGE = `Usage:
   fileferry copy SRC DST [--json] [--progress] [--retries N] [--overwrite fail|replace|rename]
                          [--identity FILE] [--host-key SHA256:…] [--known-hosts FILE]
-                         [--ca FILE] [--allow-plain-ftp] [--ssh-hash]
+                         [--ca FILE] [--allow-plain-ftp] [--ssh-hash] [--connections N]
   fileferry ls SRC [--json]
   fileferry audit verify [--json] [--against-tickets]
   fileferry audit export --since ISO --until ISO --format csv|jsonl [--request ID]
@@ -46,6 +47,7 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
         json: { type: 'boolean', default: false },
         progress: { type: 'boolean', default: false },
         retries: { type: 'string', default: '3' },
+        connections: { type: 'string' },
         overwrite: { type: 'string', default: 'fail' },
         identity: { type: 'string' },
         'host-key': { type: 'string' },
@@ -82,6 +84,11 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
     io.err.write(`fileferry: --overwrite must be fail, replace or rename, not ${JSON.stringify(values.overwrite)}.\n`);
     return 2;
   }
+  const connections = values.connections === undefined ? undefined : Number(values.connections);
+  if (connections !== undefined && !(Number.isInteger(connections) && connections >= 1 && connections <= MAX_CONNECTIONS)) {
+    io.err.write(`fileferry: --connections must be a whole number from 1 to ${MAX_CONNECTIONS}, not ${JSON.stringify(values.connections)}.\n`);
+    return 2;
+  }
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
@@ -92,6 +99,7 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
         json: values.json!,
         progress: values.progress!,
         retries,
+        ...(connections !== undefined ? { connections } : {}),
         overwrite: values.overwrite as OverwritePolicy,
         identityFile: values.identity,
         hostKey: values['host-key'],

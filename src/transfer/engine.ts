@@ -1,6 +1,7 @@
 import { FerryError, TransferError, DestinationError, cancelled, isNetworkErrno } from '../domain/errors';
 import { alreadyExists } from '../domain/errorFactories';
 import { canHashRemotely, type DestinationSession } from '../ports/destination';
+import { canWriteRanges } from '../ports/rangeWriter';
 import type { ObjectInfo } from '../ports/storageSource';
 import { backoffDelay, sleep } from './backoff';
 import { IdleWatchdog } from './idleWatchdog';
@@ -9,6 +10,9 @@ import { readRanges } from './rangedReader';
 import { checkRemotePath, dirname, temporaryPathFor } from './remotePath';
 import { ResumableHash } from './resumableHash';
 import { placeFinalFile } from './finalPlacement';
+import { RangeSet } from './rangeSet';
+import { StripedConnections, isStripingRefusal, type PendingConnections } from './stripedConnections';
+import { uploadStriped } from './stripedUpload';
 import type { TransferRequest, TransferResult, TransferTuning, VerificationLevel } from './types';
 
 export const DEFAULT_TUNING: TransferTuning = {
@@ -24,7 +28,17 @@ export const DEFAULT_TUNING: TransferTuning = {
   progressIntervalMs: 1000,
   idleTimeoutMs: 60_000,
   freshRetriesAfterBytes: 16 * 1024 * 1024,
+  // 4 MiB stripes: one fills a connection's 4 MiB of writes in flight (16 × 255 KiB); the window
+  // holds two per connection at 4 connections, so a slow one does not idle the others at once.
+  stripeSize: 4 * 1024 * 1024,
+  stripeWindow: 32 * 1024 * 1024,
+  // Below this one connection is as good: the extra SSH handshakes (several round trips each)
+  // cost about what striping a smaller file would save, even at 50 ms.
+  stripedMinSize: 64 * 1024 * 1024,
 };
+
+/** Connections per transfer for destinations that write at offsets (SFTP). */
+export const DEFAULT_CONNECTIONS = 4;
 
 /**
  * Moves one object from a source to a destination: streamed (no local disk), written under a
@@ -89,15 +103,27 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
   /** Set once every byte is on the server; a later retry then only verifies and renames. */
   let digests: Record<string, string> | undefined;
   let result: TransferResult | undefined;
+  /** Striping state: what the server acknowledged, and how many connections it takes. */
+  const ranges = new RangeSet();
+  const striping = new StripedConnections(request.destination, request.connections ?? DEFAULT_CONNECTIONS, emit, signal);
+  /** A file an earlier process left was checked for where its trustworthy bytes end. */
+  let restartChecked = request.resumeTemporaryPath === undefined;
   emit({ type: 'started', object: pinned, destination: request.destination.label, remotePath: finalPath, temporaryPath });
 
   try {
     for (;;) {
       attempts++;
       meter.attempt = attempts;
+      /** This attempt writes stripes over several connections. */
+      let stripedNow = false;
+      /** The extra connections, opened while the first one prepares the folder. */
+      let pending: PendingConnections | undefined;
       try {
         if (signal?.aborted) throw cancelled();
         session ??= await request.destination.connect(signal);
+        // Only once the first connection is in: a server that takes one at a time must not give
+        // its slot to an extra one.
+        if (!digests && striping.wanted && pinned.size >= tuning.stripedMinSize && canWriteRanges(session)) pending = striping.begin();
         if (!prepared) {
           await prepareDestination(session, finalPath, request.overwrite, signal);
           prepared = true;
@@ -105,6 +131,24 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
         if (renameSent && verified && (await landedUnderFinalName(session))) {
           result = completed(finalPath, verified);
           return result;
+        }
+        if (!restartChecked) {
+          await trustLeftFile(session);
+          restartChecked = true;
+        }
+        if (pending) {
+          const extras = await striping.accept(attempts, pending);
+          pending = undefined;
+          try {
+            if (extras.length > 0) {
+              stripedNow = true;
+              await uploadOverStripes([session, ...extras]);
+              stripedNow = false;
+              digests = hash.digest();
+            }
+          } finally {
+            await StripedConnections.close(extras);
+          }
         }
         if (!digests) {
           const offset = writeStarted ? await resumeOffset(session, temporaryPath, acknowledged, pinned.size, signal) : 0;
@@ -130,6 +174,9 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
         // A failed attempt's connection is suspect: drop it and reconnect on the next one.
         await session?.close();
         session = undefined;
+        if (pending) await striping.discard(pending);
+        // A server that refuses writes at offsets gets the rest over one connection, at once.
+        if (stripedNow && !signal?.aborted && isStripingRefusal(e) && striping.refuseOffsets(attempts, e)) continue;
         await failAttempt(e);
       }
     }
@@ -189,6 +236,66 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
       });
     }
     acknowledged = pinned.size;
+  }
+
+  /**
+   * One attempt over several connections: the gaps an earlier attempt left go first, then the
+   * rest of the object. `acknowledged` follows the contiguous prefix, so a fall-back to one
+   * connection continues from there.
+   */
+  async function uploadOverStripes(sessions: DestinationSession[]): Promise<void> {
+    const start = ranges.covered;
+    if (writeStarted && start - lastStart >= tuning.freshRetriesAfterBytes) failuresInARow = 0;
+    lastStart = start;
+    const gaps = ranges.gaps(0, hash.bytes);
+    if (writeStarted && (start > 0 || gaps.length > 0)) {
+      resumedFromBytes.push(ranges.prefix);
+      emit({ type: 'resumed', attempt: attempts, fromByte: ranges.prefix });
+      if (gaps.length > 0) emit({ type: 'gaps-resent', attempt: attempts, gaps, bytes: gaps.reduce((n, g) => n + g.end - g.start, 0) });
+    }
+    writeStarted = true;
+    const watchdog = new IdleWatchdog(tuning.idleTimeoutMs, signal);
+    meter.set(start);
+    meter.flush();
+    try {
+      await uploadStriped({
+        source: request.source,
+        container: request.container,
+        object: pinned,
+        temporaryPath,
+        sessions: sessions.filter(canWriteRanges),
+        hash,
+        acknowledged: ranges,
+        stripeSize: tuning.stripeSize,
+        window: Math.max(tuning.stripeWindow, tuning.stripeSize),
+        read: { partSize: tuning.partSize, concurrency: Math.min(tuning.readConcurrency, request.source.parallelReads), readAhead: tuning.readAhead },
+        signal: watchdog.signal,
+        onActivity: () => watchdog.touch(),
+        onProgress: (bytes) => meter.set(bytes),
+      });
+      await Promise.all(sessions.filter(canWriteRanges).map((s) => s.endRanges(temporaryPath, watchdog.signal)));
+    } catch (e) {
+      throw watchdog.timedOut ? watchdog.timeoutError() : e;
+    } finally {
+      watchdog.stop();
+      acknowledged = ranges.prefix;
+    }
+  }
+
+  /**
+   * Resuming a file an earlier process left: on a destination that writes ranges, and for an
+   * object large enough to stripe, that process may have striped, so only the bytes a window below
+   * its size are sure to hold no hole; the rest is sent again. A file longer than the object is
+   * started afresh.
+   */
+  async function trustLeftFile(s: DestinationSession): Promise<void> {
+    if (!canWriteRanges(s) || pinned.size < tuning.stripedMinSize) return;
+    const held = (await s.stat(temporaryPath, signal))?.size ?? 0;
+    const trusted = held > pinned.size ? 0 : Math.max(0, held - Math.max(tuning.stripeWindow, tuning.stripeSize));
+    // Stripes never truncate: a longer file is emptied now.
+    if (held > pinned.size) await s.write(temporaryPath, (async function* () {})(), { offset: 0, ...(signal ? { signal } : {}) });
+    acknowledged = trusted;
+    ranges.add(0, trusted);
   }
 
   /** Source bytes from `hashFrom`: all of them feed the hash, those from `offset` on are sent. */

@@ -24,6 +24,13 @@ export interface TransferRequest {
   resumeTemporaryPath?: string;
   /** Retries for transient faults in a row, counted afresh after real progress (see freshRetriesAfterBytes). Default 3. */
   retries?: number;
+  /**
+   * SSH connections that write stripes of the file at once, for destinations that write at any
+   * offset (SFTP): one channel's window caps a single connection over distance. Default
+   * DEFAULT_CONNECTIONS; destinations that cannot (FTP, local) always use one. Fewer are used
+   * when the server refuses the extra logins, one when it refuses writes at offsets.
+   */
+  connections?: number;
   /** Ask the server for its own SHA-256 where it can (FTP HASH/XSHA256, sha256sum over SSH). Default true. */
   remoteHash?: boolean;
   signal?: AbortSignal;
@@ -57,6 +64,16 @@ export interface TransferTuning {
    * that only crawls a few bytes per connection still fails after `retries`.
    */
   freshRetriesAfterBytes: number;
+  /** Bytes per stripe when several connections write one file. */
+  stripeSize: number;
+  /**
+   * Striped writes stay within this many bytes past the first unacknowledged byte (bounding the
+   * memory too). A file an earlier process left is trusted only up to its size minus this, so it
+   * must not grow between a process and the one that resumes its file.
+   */
+  stripeWindow: number;
+  /** Objects smaller than this go over one connection whatever `connections` says. */
+  stripedMinSize: number;
 }
 
 export interface TransferProgress {
@@ -78,7 +95,11 @@ export type TransferEvent =
   | { type: 'resumed'; attempt: number; fromByte: number }
   | { type: 'verified'; level: VerificationLevel; sha256: string }
   | { type: 'renamed'; from: string; to: string }
-  | { type: 'cleaned-up'; path: string };
+  | { type: 'cleaned-up'; path: string }
+  /** How many connections an attempt writes over: fewer than requested when the server refused some. */
+  | { type: 'connections'; attempt: number; requested: number; accepted: number; reason?: ErrorCode }
+  /** A striped attempt after a cut: the ranges below the read position it sends again, nothing else. */
+  | { type: 'gaps-resent'; attempt: number; gaps: { start: number; end: number }[]; bytes: number };
 
 export interface TransferResult {
   status: 'completed';

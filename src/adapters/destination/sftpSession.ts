@@ -2,6 +2,7 @@ import type { Stats } from 'ssh2';
 import { DestinationError, FerryError, cancelled } from '../../domain/errors';
 import { alreadyExists } from '../../domain/errorFactories';
 import type { DestinationSession, LoginFolder, RemoteStat, WriteOptions } from '../../ports/destination';
+import type { RangeWriter } from '../../ports/rangeWriter';
 import type { SftpConnection } from './sftpConnection';
 import { isGenericFailure, mapSftpError, stalled } from './sftpErrors';
 import { dirname } from '../../transfer/remotePath';
@@ -16,14 +17,19 @@ export interface SftpSessionOptions {
 
 type Callback<T> = (error: Error | undefined | null, value?: T) => void;
 
+/** SSH_FXF_WRITE | SSH_FXF_CREAT (draft-ietf-secsh-filexfer-02 6.3). */
+const WRITE_CREATE = 0x02 | 0x08;
+
 /**
  * One SFTP connection used as a DestinationSession. Every request is bounded by the idle timeout
  * (a stalled connection fails as TIMEOUT instead of hanging) and by the caller's signal. Writes
  * are pipelined (see WritePipeline); permissions and times are never set, since many servers
  * refuse SETSTAT and the server's defaults are what the customer expects.
  */
-export class SftpSession implements DestinationSession, LoginFolder {
+export class SftpSession implements DestinationSession, LoginFolder, RangeWriter {
   readonly resumeMode = 'offset' as const;
+  /** The handle stripes of `path` are written through (see writeRange). */
+  private stripeHandle?: { path: string; handle: Promise<Buffer> };
   /** Set after a server mishandled concurrent writes: later writes keep one in flight. */
   private serialWrites = false;
 
@@ -85,9 +91,43 @@ export class SftpSession implements DestinationSession, LoginFolder {
   }
 
   async write(path: string, data: AsyncIterable<Buffer>, options: WriteOptions): Promise<void> {
+    return this.writeChecked(path, data, options, false);
+  }
+
+  /**
+   * RangeWriter: one stripe of a file other connections write too (created if missing, never
+   * truncated). Stripes share one handle per session, opened by the first: an open and a close
+   * per stripe would cost two round trips each.
+   */
+  async writeRange(path: string, data: AsyncIterable<Buffer>, options: WriteOptions): Promise<void> {
+    return this.writeChecked(path, data, options, true);
+  }
+
+  /** RangeWriter: closes the stripes' handle, so a late write error shows and no handle is open at the rename. */
+  async endRanges(path: string, signal?: AbortSignal): Promise<void> {
+    const open = this.stripeHandle;
+    if (!open || open.path !== path) return;
+    this.stripeHandle = undefined;
+    const handle = await open.handle;
+    await this.request<void>('close', path, signal, (cb) => this.connection.sftp.close(handle, cb));
+  }
+
+  private stripeHandleFor(path: string, signal?: AbortSignal): Promise<Buffer> {
+    if (this.stripeHandle?.path !== path) {
+      // WRITE|CREAT: no TRUNC (other stripes are in the file), no APPEND (the server would ignore offsets).
+      const handle = this.request<Buffer>('open', path, signal, (cb) => this.connection.sftp.open(path, WRITE_CREATE, cb));
+      handle.catch(() => {
+        if (this.stripeHandle?.handle === handle) this.stripeHandle = undefined;
+      });
+      this.stripeHandle = { path, handle };
+    }
+    return this.stripeHandle.handle;
+  }
+
+  private async writeChecked(path: string, data: AsyncIterable<Buffer>, options: WriteOptions, range: boolean): Promise<void> {
     const wasSerial = this.serialWrites;
     try {
-      await this.writeFile(path, data, options);
+      await this.writeFile(path, data, options, range);
     } catch (e) {
       const full = await this.diskFullBehind(e, path);
       if (!full) throw e;
@@ -119,14 +159,16 @@ export class SftpSession implements DestinationSession, LoginFolder {
     });
   }
 
-  private async writeFile(path: string, data: AsyncIterable<Buffer>, options: WriteOptions): Promise<void> {
+  private async writeFile(path: string, data: AsyncIterable<Buffer>, options: WriteOptions, range: boolean): Promise<void> {
     const { offset, signal } = options;
     if (signal?.aborted) throw cancelled('The SFTP write');
     const sftp = this.connection.sftp;
-    const handle = await this.request<Buffer>('open', path, signal, (cb) => sftp.open(path, offset === 0 ? 'w' : 'r+', cb));
+    const handle = range
+      ? await this.stripeHandleFor(path, signal)
+      : await this.request<Buffer>('open', path, signal, (cb) => sftp.open(path, offset === 0 ? 'w' : 'r+', cb));
     let ok = false;
     try {
-      if (offset > 0) {
+      if (offset > 0 && !range) {
         const held = await this.request<Stats>('fstat', path, signal, (cb) => sftp.fstat(handle, cb));
         if (held.size < offset) {
           throw new DestinationError('SIZE_MISMATCH', `${path} on ${this.options.label} holds ${held.size} bytes; a write cannot continue at byte ${offset}.`, {
@@ -157,10 +199,16 @@ export class SftpSession implements DestinationSession, LoginFolder {
       }
       ok = true;
     } finally {
-      const closing = this.request<void>('close', path, undefined, (cb) => sftp.close(handle, cb));
-      // After a failure the original error matters; a broken connection would only time out here.
-      if (ok) await closing;
-      else closing.catch(() => undefined);
+      if (range) {
+        // The stripes' handle stays open for the next stripe (endRanges closes it); after a failure
+        // the connection is dropped with it.
+        if (!ok && this.stripeHandle?.path === path) this.stripeHandle = undefined;
+      } else {
+        const closing = this.request<void>('close', path, undefined, (cb) => sftp.close(handle, cb));
+        // After a failure the original error matters; a broken connection would only time out here.
+        if (ok) await closing;
+        else closing.catch(() => undefined);
+      }
     }
   }
 

@@ -1,0 +1,206 @@
+import { TransferError, type FerryError } from '../domain/errors';
+import type { DestinationSession } from '../ports/destination';
+import type { RangeWriter } from '../ports/rangeWriter';
+import type { ObjectInfo, StorageSource } from '../ports/storageSource';
+import { readRanges, type RangedReadOptions } from './rangedReader';
+import type { ByteRange, RangeSet } from './rangeSet';
+import type { ResumableHash } from './resumableHash';
+
+export type StripeSession = DestinationSession & RangeWriter;
+
+export interface StripedUploadOptions {
+  source: StorageSource;
+  container: string;
+  object: ObjectInfo;
+  temporaryPath: string;
+  /** One per connection; each takes the next stripe as soon as it is free. */
+  sessions: StripeSession[];
+  /** Fed once, in order, with every byte from `hash.bytes` on. */
+  hash: ResumableHash;
+  /** What the server has acknowledged; grows as stripes are confirmed (also when the attempt fails). */
+  acknowledged: RangeSet;
+  stripeSize: number;
+  /**
+   * No stripe is written beyond the first unacknowledged byte plus this many bytes, so a file an
+   * earlier process left holds no hole below its size minus the window (see the engine's resume
+   * after a restart). It also bounds the memory: at most window / stripeSize stripes are held.
+   */
+  window: number;
+  read: Omit<RangedReadOptions, 'signal'>;
+  signal: AbortSignal;
+  /** Bytes moved (read or acknowledged): keeps the idle watchdog quiet. */
+  onActivity(): void;
+  /** Bytes the server holds so far (acknowledged, stripes in progress included). */
+  onProgress(bytes: number): void;
+}
+
+/** Stripes each connection writes at once (see the workers below). */
+const STRIPES_PER_CONNECTION = 2;
+
+interface Stripe {
+  start: number;
+  end: number;
+  chunks: Buffer[];
+}
+
+/**
+ * Sends one file over several connections at once, each writing its own stripes of the same
+ * temporary file at their offsets. The source is still read once, in order, so the SHA-256 sees
+ * every byte exactly once; the gaps a failed attempt left below the read position are read again
+ * (not hashed again) and sent first. Bytes the server already acknowledged are never sent again.
+ *
+ * Resolves when every byte of the object is acknowledged; on the first failure every connection's
+ * write is aborted and that failure is thrown (the engine retries; `acknowledged` says what landed).
+ */
+export async function uploadStriped(o: StripedUploadOptions): Promise<void> {
+  const size = o.object.size;
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(o.signal.reason);
+  if (o.signal.aborted) onAbort();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  // Memory: two stripes being written per connection and one waiting for each, and never more
+  // than the window holds.
+  const maxStripes = Math.max(1, Math.min(Math.floor(o.window / o.stripeSize), o.sessions.length * (STRIPES_PER_CONNECTION + 1)));
+  const queue: Stripe[] = [];
+  /** Stripes held in memory: queued or being written. */
+  let held = 0;
+  const partial = new Map<Stripe, number>();
+  let failure: FerryError | undefined;
+  let producing = true;
+  let wake: (() => void)[] = [];
+  const notify = (): void => {
+    const waiting = wake;
+    wake = [];
+    for (const w of waiting) w();
+  };
+  const changed = (): Promise<void> => new Promise((resolve) => wake.push(resolve));
+  const fail = (e: unknown): void => {
+    failure ??= e as FerryError;
+    controller.abort(failure);
+    notify();
+  };
+  const progress = (): void => {
+    let inProgress = 0;
+    for (const n of partial.values()) inProgress += n;
+    o.onProgress(o.acknowledged.covered + inProgress);
+  };
+
+  /** Waits until a stripe ending at `end` may be held: a free slot, and within the window. */
+  const admit = async (end: number): Promise<void> => {
+    while (!failure && (held >= maxStripes || end > o.acknowledged.prefix + o.window)) await changed();
+    if (failure) throw failure;
+  };
+
+  const produce = async (): Promise<void> => {
+    const gaps = o.acknowledged.gaps(0, o.hash.bytes);
+    for (const gap of gaps) await readRegion(gap, false);
+    if (o.hash.bytes < size) await readRegion({ start: o.hash.bytes, end: size }, true);
+  };
+
+  /** Reads `region` in order, cutting it at stripe boundaries; only bytes not yet acknowledged are queued. */
+  const readRegion = async (region: ByteRange, hashing: boolean): Promise<void> => {
+    let position = region.start;
+    let current: Stripe | undefined;
+    const flush = async (): Promise<void> => {
+      if (!current) return;
+      const stripe = current;
+      current = undefined;
+      for (const piece of o.acknowledged.gaps(stripe.start, stripe.end)) {
+        queue.push({ start: piece.start, end: piece.end, chunks: sliceChunks(stripe, piece) });
+        held++;
+      }
+      held--; // the stripe being filled was counted on admission
+      notify();
+    };
+    const chunks = readRanges(o.source, o.container, o.object, region.start, region.end, { ...o.read, signal: controller.signal });
+    for await (const chunk of chunks) {
+      if (failure) throw failure;
+      if (hashing) o.hash.update(chunk);
+      o.onActivity();
+      let at = 0;
+      while (at < chunk.length) {
+        if (!current) {
+          const stripeEnd = Math.min(region.end, (Math.floor(position / o.stripeSize) + 1) * o.stripeSize);
+          await admit(stripeEnd);
+          held++;
+          current = { start: position, end: stripeEnd, chunks: [] };
+        }
+        const take = Math.min(chunk.length - at, current.end - position);
+        current.chunks.push(at === 0 && take === chunk.length ? chunk : chunk.subarray(at, at + take));
+        at += take;
+        position += take;
+        if (position === current.end) await flush();
+      }
+    }
+    await flush();
+  };
+
+  const work = async (session: StripeSession): Promise<void> => {
+    for (;;) {
+      while (!failure && queue.length === 0 && producing) await changed();
+      if (failure) return;
+      const stripe = queue.shift();
+      if (!stripe) return;
+      partial.set(stripe, 0);
+      try {
+        await session.writeRange(o.temporaryPath, iterate(stripe.chunks), {
+          offset: stripe.start,
+          signal: controller.signal,
+          onAcknowledged: (n) => {
+            partial.set(stripe, n);
+            o.onActivity();
+            progress();
+          },
+        });
+        o.acknowledged.add(stripe.start, stripe.end);
+      } catch (e) {
+        // What the server confirmed before the failure stays confirmed: only the rest is a gap.
+        o.acknowledged.add(stripe.start, stripe.start + (partial.get(stripe) ?? 0));
+        fail(e);
+      } finally {
+        partial.delete(stripe);
+        stripe.chunks.length = 0;
+        held--;
+        progress();
+        notify();
+      }
+    }
+  };
+
+  try {
+    // Two stripes at a time on each connection: while one drains its last writes and closes its
+    // handle (round trips with nothing to send), the other keeps the channel's window full.
+    const workers = o.sessions.flatMap((s) => Array.from({ length: STRIPES_PER_CONNECTION }, () => work(s)));
+    await produce().catch(fail);
+    producing = false;
+    notify();
+    await Promise.all(workers);
+    if (failure) throw failure;
+  } finally {
+    o.signal.removeEventListener('abort', onAbort);
+    if (!controller.signal.aborted) controller.abort();
+  }
+  if (!o.acknowledged.has(0, size) || o.hash.bytes !== size) {
+    throw new TransferError('SIZE_MISMATCH', `Read ${o.hash.bytes} bytes of ${o.object.key}, expected ${size}.`, {
+      hint: 'The source object may have changed; start the transfer again.',
+    });
+  }
+}
+
+/** The chunks of `stripe` that fall inside `piece` (views, no copies). */
+function sliceChunks(stripe: Stripe, piece: ByteRange): Buffer[] {
+  if (piece.start === stripe.start && piece.end === stripe.end) return stripe.chunks;
+  const out: Buffer[] = [];
+  let at = stripe.start;
+  for (const c of stripe.chunks) {
+    const from = Math.max(piece.start, at);
+    const to = Math.min(piece.end, at + c.length);
+    if (to > from) out.push(c.subarray(from - at, to - at));
+    at += c.length;
+  }
+  return out;
+}
+
+async function* iterate(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  for (const c of chunks) yield c;
+}
