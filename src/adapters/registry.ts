@@ -240,7 +240,8 @@ export function identityFor(ctx: BuildContext): IdentityProvider {
   if (aws) {
     const { AwsSsoIdentity } = require('./identity/awsSsoIdentity') as typeof import('./identity/awsSsoIdentity');
     const { S3Source } = require('./source/s3Source') as typeof import('./source/s3Source');
-    byCloud.AWS = new AwsSsoIdentity({ ...aws, log: ctx.log, openSource: (credentials, region) => new S3Source({ region, credentials, listRegion: region }) });
+    const { untilExpiry } = require('./source/expiringCredentials') as typeof import('./source/expiringCredentials');
+    byCloud.AWS = new AwsSsoIdentity({ ...aws, log: ctx.log, openSource: (credentials, region) => new S3Source({ region, credentials: untilExpiry(credentials), listRegion: region }) });
   }
   if (entra) {
     const { EntraIdentity } = require('./identity/entraIdentity') as typeof import('./identity/entraIdentity');

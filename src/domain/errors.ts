@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'SECRET_NOT_FOUND'
   /** The person who signed in at the provider is not the Teams user who asked. */
   | 'IDENTITY_MISMATCH'
+  /** The requester's short-lived sign-in ended while its reader was still needed (a new sign-in, so a new request, is the cure). */
+  | 'SESSION_EXPIRED'
   /** A stored record changed under the writer (conditional write lost); re-read and try again. */
   | 'CONFLICT'
   /** A fault FileFerry does not recognise; the log has the detail. */

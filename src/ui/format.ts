@@ -8,30 +8,12 @@
  * UTC with the zone spelled out, so a requester and an auditor in different places read the same
  * time.
  */
+import { humanBytes } from '../domain/byteSize';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as const;
+export { humanBytes };
 
 function checkAmount(what: string, n: number): void {
   if (!Number.isFinite(n) || n < 0) throw new RangeError(`${what} must be a finite number ≥ 0, got ${n}`);
-}
-
-/** A byte count for people: `humanBytes(1610612736)` → "1.5 GiB"; whole bytes below 1 KiB ("512 B"). */
-export function humanBytes(n: number): string {
-  checkAmount('A byte count', n);
-  if (n < 1024) return `${Math.round(n)} B`;
-  let unit = 0;
-  let value = n;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  let text = value < 100 ? value.toFixed(1) : value.toFixed(0);
-  // 1023.96 KiB rounds to "1024"; say "1.0 MiB" instead.
-  if (Number(text) >= 1024 && unit < UNITS.length - 1) {
-    unit += 1;
-    text = (value / 1024).toFixed(1);
-  }
-  return `${text} ${UNITS[unit]}`;
 }
 
 /** A transfer rate: `humanRate(47_400_000)` → "45.2 MiB/s". */

@@ -1,4 +1,5 @@
-import type { FerryError } from '../domain/errors';
+import { SourceError, type FerryError } from '../domain/errors';
+import { humanBytes } from '../domain/byteSize';
 import { fileNameOf, type Actor, type RequestRecord } from '../domain/requestRecord';
 import { canMove, moveTo } from '../domain/requestStates';
 import { TYPED_PASSWORD } from '../domain/secretRef';
@@ -218,8 +219,13 @@ export class TransferStep {
     this.cancelling.delete(record.id);
     const snapshot = { ...record };
     for (const l of ctx.listeners) safely(() => l.onStarted?.(snapshot));
+    /** Bytes handed to the destination so far: what an expired sign-in's message reports. */
+    let sent = 0;
     const done = ctx.jobs.start(job, holdings, {
-      onProgress: (p) => ctx.listeners.forEach((l) => safely(() => l.onProgress?.(snapshot, p))),
+      onProgress: (p) => {
+        sent = p.bytes;
+        ctx.listeners.forEach((l) => safely(() => l.onProgress?.(snapshot, p)));
+      },
       onEvent: (event) => {
         if (event.type === 'started') this.rememberTemporary(record.id, event.temporaryPath);
         if (event.type === 'resumed') ctx.notes.add(snapshot, notes.resumed(fileNameOf(job.source.object.key), event.fromByte, event.attempt));
@@ -229,7 +235,7 @@ export class TransferStep {
         }
       },
     });
-    const finished = done.then((outcome) => ctx.serial(record.id, () => this.finish(record.id, outcome, snapshot)));
+    const finished = done.then((outcome) => ctx.serial(record.id, () => this.finish(record.id, outcome, snapshot, sent)));
     this.finishing.set(record.id, finished);
     // `finish` settles with an ending even when recording fails; this catch is the last guard, so a
     // rejection here can never become an unhandled one that ends the process (and every transfer).
@@ -256,7 +262,7 @@ export class TransferStep {
    * repository is down, the record is gone), the request is still ended as failed as far as
    * possible, and the listeners are told, so the user hears and every other transfer goes on.
    */
-  private async finish(requestId: string, outcome: JobOutcome, started: RequestRecord): Promise<TransferEnding> {
+  private async finish(requestId: string, outcome: JobOutcome, started: RequestRecord, sent = 0): Promise<TransferEnding> {
     const { ctx } = this;
     let loaded: RequestRecord | undefined;
     let record: RequestRecord;
@@ -265,7 +271,7 @@ export class TransferStep {
       loaded = await ctx.deps.repository.get(requestId);
       if (!loaded) throw new Error(`request ${requestId} is no longer in the repository`);
       record = { ...loaded };
-      ending = outcome.ok ? await this.completed(record, outcome.result) : await this.failed(record, outcome.error);
+      ending = outcome.ok ? await this.completed(record, outcome.result) : await this.failed(record, sessionWording(outcome.error, sent, record.source?.size));
     } catch (e) {
       ctx.log.error({ requestId, error: (e as Error)?.message ?? String(e) }, 'could not record the end of the transfer; marking the request failed');
       record = { ...(loaded ?? started) };
@@ -367,4 +373,17 @@ function safely(fn: () => void): void {
   } catch {
     // A listener's failure never affects the transfer; listeners log their own errors.
   }
+}
+
+/**
+ * An expired sign-in said the way the requester needs it: how far the file got, and that only a new
+ * request (a new sign-in) can finish it. Every other error is kept as it is.
+ */
+function sessionWording(error: FerryError, sent: number, size: number | undefined): FerryError {
+  if (error.code !== 'SESSION_EXPIRED') return error;
+  const of = size === undefined ? '' : ` of ${humanBytes(size)}`;
+  return new SourceError('SESSION_EXPIRED', `Your sign-in expired after ${humanBytes(sent)}${of} had been sent; start a new request to finish.`, {
+    hint: error.hint || 'Start a new request and sign in again to send the file.',
+    cause: error,
+  });
 }

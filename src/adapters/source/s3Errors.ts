@@ -17,7 +17,9 @@ interface SdkError {
 
 const THROTTLING = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException']);
 /** Credentials that S3 rejects outright: signing in again helps, asking for a permission does not. */
-const BAD_CREDENTIALS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
+const BAD_CREDENTIALS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken']);
+/** Credentials that were good and have run out: the sign-in ended, retrying cannot help. */
+const EXPIRED_CREDENTIALS = new Set(['ExpiredToken', 'TokenRefreshRequired']);
 
 /**
  * Any failure of an S3 SDK call (or of its body stream) as the SourceError the port promises.
@@ -49,6 +51,7 @@ export function s3Error(e: unknown, target: S3Target, signal?: AbortSignal): Sou
   if (name === 'PreconditionFailed' || status === 412 || name === 'InvalidRange' || status === 416) {
     return sourceChanged(where, `S3 answered ${detail}`, e);
   }
+  if (EXPIRED_CREDENTIALS.has(name)) return sessionExpired(where, detail, e);
   if (BAD_CREDENTIALS.has(name)) {
     return new SourceError('AUTH_FAILED', `S3 did not accept the credentials for ${where} (${detail}).`, {
       hint: 'Sign in again; the session may have expired.',
@@ -113,4 +116,15 @@ export function s3Error(e: unknown, target: S3Target, signal?: AbortSignal): Sou
 export function describeS3(target: S3Target): string {
   if (!target.bucket) return 'the S3 bucket list';
   return `s3://${target.bucket}/${target.key ?? ''}`;
+}
+
+/**
+ * The sign-in's credentials ran out while `where` was still being read: permanent (never a loop of
+ * 403s), and the workflow words it with how much was already sent.
+ */
+export function sessionExpired(where: string, detail: string, cause?: unknown): SourceError {
+  return new SourceError('SESSION_EXPIRED', `The sign-in expired while reading ${where} (${detail}).`, {
+    hint: 'Start a new request and sign in again to send the file.',
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
