@@ -109,14 +109,23 @@ export class CardActions {
     return { card, replaces: true };
   }
 
-  /** Posts follow-up cards in order, after the turn (the invoke is answered first). */
+  /**
+   * Posts follow-up cards in order, after the turn (the invoke is answered first), and tells the
+   * workflow where each went (it keeps the sign-in card's message, to close it when the session ends).
+   */
   private async postFollowUps(reference: Record<string, unknown>, screens: Screen[]): Promise<void> {
     for (const screen of screens) {
+      let id: string | undefined;
       try {
-        await this.deps.messenger.send(reference as Partial<ConversationReference>, { attachments: [cardFor(screen).attachment] });
+        id = await this.deps.messenger.send(reference as Partial<ConversationReference>, { attachments: [cardFor(screen).attachment] });
       } catch (e) {
         this.deps.log.error({ ...errorFields(e) }, 'could not post a follow-up card');
+        continue;
       }
+      if (!id) continue;
+      await this.deps.workflow.cardPosted(screen, id).catch((e: unknown) =>
+        this.deps.log.warn({ activityId: id, ...errorFields(e) }, 'could not keep the message of a follow-up card; it will not be closed when the session ends'),
+      );
     }
   }
 }

@@ -7,6 +7,7 @@ import { AD_HOC } from '../workflow/destinationValidation';
 import { CLOUDS, ENVIRONMENTS, PRIORITIES, REGIONS } from '../workflow/regions';
 import { fileNameOf, type RequestRecord } from '../domain/requestRecord';
 import type { Screen } from '../workflow/screens';
+import type { SessionTimeout } from '../workflow/sessions';
 
 /** The overwrite policy as the destination form words it. */
 const OVERWRITE_LABELS: Record<string, string> = {
@@ -191,6 +192,17 @@ export function completedData(record: RequestRecord): CardData['completed'] {
     verification: VERIFICATION[r.verification] ?? r.verification,
     destination: `${record.destination?.label ?? ''} ${r.finalPath}`.trim(),
   };
+}
+
+/** How each way a session ends by itself reads on the closed sign-in card. */
+const CLOSED_BY: Record<SessionTimeout, string> = {
+  'auto-logout': 'once your transfer had started (the transfer itself goes on)',
+  'browse-window': 'because nothing was browsed for a while',
+};
+
+/** The sign-in card once its session has ended by itself: says so, shows no code and has no button. */
+export function sessionClosedCard(requestId: string, provider: string | undefined, cause: SessionTimeout): RenderedCard {
+  return card('signIn', { requestId, provider: provider ?? '', userName: '', closed: CLOSED_BY[cause] });
 }
 
 export function inactiveCard(message: string): RenderedCard {

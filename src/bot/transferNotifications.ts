@@ -4,10 +4,11 @@ import type { TransferProgress } from '../transfer/types';
 import { fileNameOf, type RequestRecord } from '../domain/requestRecord';
 import type { TransferEnding } from '../workflow/requestEnding';
 import { endingScreen, type Screen } from '../workflow/screens';
+import type { SessionTimeout } from '../workflow/sessions';
 import type { TransferListener } from '../workflow/workflowContext';
 import type { ProactiveMessenger } from './proactive';
 import type { CardTarget, ProgressReporter } from './progressReporter';
-import { cardFor } from './screenCards';
+import { cardFor, sessionClosedCard } from './screenCards';
 import { escapeMarkdown } from '../domain/markdownText';
 
 /**
@@ -49,11 +50,34 @@ export class TransferNotifications implements TransferListener {
     });
   }
 
-  /** A screen no click asked for (a sign-in that finished in the background): posted in the chat. */
-  onScreen(record: RequestRecord, screen: Screen): void {
-    this.messenger.send(reference(record), { attachments: [cardFor(screen).attachment] }).catch((e: unknown) => {
-      this.log.error({ requestId: record.id, ...errorFields(e) }, 'could not post the next card');
-    });
+  /** A screen no click asked for (a sign-in that finished in the background): posted in the chat, its message ID told to `posted`. */
+  onScreen(record: RequestRecord, screen: Screen, posted?: (activityId: string) => Promise<void>): void {
+    this.messenger.send(reference(record), { attachments: [cardFor(screen).attachment] }).then(
+      (id) => (id && posted ? posted(id) : undefined),
+      (e: unknown) => this.log.error({ requestId: record.id, ...errorFields(e) }, 'could not post the next card'),
+    );
+  }
+
+  /**
+   * The sign-in session ended by itself: its sign-in and browsing cards are replaced in place by
+   * the closed sign-in card (no buttons), through the reporter like progress, so never as a new
+   * message and never overwritten by a late update. A failed update is logged and changes nothing
+   * else: the running transfer does not depend on it.
+   */
+  onSessionClosed(record: RequestRecord, cause: SessionTimeout, activityIds: readonly string[]): void {
+    const conversationId = conversationIdOf(record);
+    if (!conversationId) return;
+    let card: Attachment;
+    try {
+      card = sessionClosedCard(record.id, record.signInProvider, cause).attachment;
+    } catch (e) {
+      this.log.error({ requestId: record.id, ...errorFields(e) }, 'could not render the closed sign-in card');
+      return;
+    }
+    for (const activityId of activityIds) {
+      void this.reporter.final({ conversationId, reference: record.conversation, activityId }, card);
+    }
+    this.log.info({ requestId: record.id, cause, cards: activityIds.length }, 'closing the sign-in cards');
   }
 
   onFinished(record: RequestRecord, ending: TransferEnding): void {

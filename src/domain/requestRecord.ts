@@ -75,6 +75,13 @@ export interface RequestRecord {
   signInProvider?: string;
   /** When the request signed in. Set once; a request never signs in again (a new one is needed). */
   signedInAt?: string;
+  /**
+   * Messages the bot posted for the sign-in and the browsing: the sign-in card, and a picker it
+   * posted by itself (a background sign-in). Stored, so that when the session ends (auto-logout,
+   * the browse window) each one, unless it has become the working card, is updated in place to
+   * say the session is closed, even after a restart. Message IDs only, never a code or token.
+   */
+  sessionCardIds?: string[];
   source?: { container: string; key: string; size: number; lastModified?: string; etag?: string };
   destination?: { choice: DestinationChoice; label: string; remotePath: string; overwrite: OverwritePolicy; hostKeyFingerprint?: string };
   /**

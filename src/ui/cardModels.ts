@@ -74,6 +74,11 @@ export interface SignInCard {
   userCode?: string;
   /** When the code stops working, as people read a time. */
   expires?: string;
+  /**
+   * Set once the session has ended by itself: how, as people read it ("once your transfer had
+   * started"). The card then says the session is closed and has no button at all.
+   */
+  closed?: string;
 }
 
 /** The account, then the role, a sign-in reads with, when the person has several. */

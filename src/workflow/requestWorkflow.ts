@@ -21,7 +21,7 @@ import { newRequestId } from './requestId';
 import { validateRequestForm } from './requestValidation';
 import { endingScreen, type ActionOutcome, type Screen } from './screens';
 import { SecretVault } from './secretVault';
-import { SignInSessions } from './sessions';
+import { SignInSessions, type SessionTimeout } from './sessions';
 import { choosesRole, type RoleQuestion } from '../ports/roleChoice';
 import { newTicketPair, notes } from './ticketWording';
 import { TicketNotes } from './ticketNotes';
@@ -30,6 +30,10 @@ import { TransferStep } from './transferStep';
 import { SYSTEM, type TransferListener, type Volatile, type WorkflowContext, type WorkflowDeps } from './workflowContext';
 
 const BROWSING: RequestState[] = ['signed-in'];
+/** Screens of the sign-in session: posted as new messages, they are kept on the record to be closed when it ends. */
+const SESSION_SCREENS: ReadonlySet<Screen['kind']> = new Set<Screen['kind']>(['signIn', 'rolePicker', 'buckets', 'files']);
+/** A request posts one sign-in card and a picker or two; the cap keeps a misbehaving host from growing the record. */
+const MAX_SESSION_CARDS = 8;
 const act = (verb: string, states: readonly RequestState[], idempotent: boolean): GuardedAction => ({ verb, states, idempotent });
 
 /**
@@ -58,9 +62,10 @@ export class RequestWorkflow {
       deps,
       log,
       choices: new DestinationChoices(deps.policy.savedDestinations),
-      sessions: new SignInSessions(deps.identity, log, deps.policy.browseIdleSeconds ?? 300, (requestId, reason) =>
-        audit.record({ type: 'signin.ended', requestId, actor: SYSTEM.userId, details: { reason } }),
-      ),
+      sessions: new SignInSessions(deps.identity, log, deps.policy.browseIdleSeconds ?? 300, async (requestId, reason, cause) => {
+        await audit.record({ type: 'signin.ended', requestId, actor: SYSTEM.userId, details: { reason } });
+        if (cause === 'auto-logout' || cause === 'browse-window') await this.closeSessionCards(requestId, cause);
+      }),
       vault: new SecretVault<Volatile>(Math.max(retryMinutes, deps.policy.requestTtlMinutes ?? 60) * 60_000),
       jobs: new TransferJobs({ run: deps.runTransfer ?? runTransfer, destinations: deps.destinations, secrets: deps.secrets, tuning: deps.tuning }),
       audit,
@@ -118,6 +123,23 @@ export class RequestWorkflow {
     await this.gate.serial(requestId, async () => {
       const record = await this.guard.load(actor, requestId, 'attachCard');
       record.cardActivityId = activityId;
+      await this.deps.repository.put(record);
+    });
+  }
+
+  /**
+   * The bot posted `screen` as the new message `activityId`. A sign-in or browsing card is kept on
+   * the stored record (`sessionCardIds`), so the end of the session can close it in place, even
+   * after a restart; any other screen is ignored.
+   */
+  async cardPosted(screen: Screen, activityId: string): Promise<void> {
+    if (!SESSION_SCREENS.has(screen.kind) || !('requestId' in screen)) return;
+    const { requestId } = screen;
+    await this.gate.serial(requestId, async () => {
+      const record = await this.deps.repository.get(requestId);
+      const kept = record?.sessionCardIds ?? [];
+      if (!record || kept.includes(activityId) || kept.length >= MAX_SESSION_CARDS) return;
+      record.sessionCardIds = [...kept, activityId];
       await this.deps.repository.put(record);
     });
   }
@@ -316,7 +338,7 @@ export class RequestWorkflow {
           if (!current || !screen) return;
           for (const l of this.ctx.listeners) {
             try {
-              l.onScreen?.({ ...current }, screen);
+              l.onScreen?.({ ...current }, screen, (activityId) => this.keepPosted(screen, activityId));
             } catch {
               // Listeners log their own errors.
             }
@@ -335,13 +357,45 @@ export class RequestWorkflow {
         const screen = this.browsingStep.rolePicker(record, question);
         for (const l of this.ctx.listeners) {
           try {
-            l.onScreen?.({ ...record }, screen);
+            l.onScreen?.({ ...record }, screen, (activityId) => this.keepPosted(screen, activityId));
           } catch {
             // Listeners log their own errors.
           }
         }
       })
       .catch((e: unknown) => this.ctx.log.error({ requestId, error: (e as Error)?.message ?? String(e) }, 'the account/role picker could not be shown'));
+  }
+
+  /** `cardPosted` for a screen posted in the background: a failure is logged (the card then stays as it is when the session ends). */
+  private keepPosted(screen: Screen, activityId: string): Promise<void> {
+    return this.cardPosted(screen, activityId).catch((e: unknown) =>
+      this.ctx.log.warn({ activityId, error: (e as Error)?.message ?? String(e) }, 'could not keep the message of a sign-in card; it will not be closed when the session ends'),
+    );
+  }
+
+  /**
+   * The session ended by itself (auto-logout, the browse window): the listeners close its sign-in
+   * and browsing cards in place. The working card is left alone: it may have grown out of the
+   * sign-in card (the local sign-in is replaced by the pickers, then the confirm and progress cards).
+   */
+  private async closeSessionCards(requestId: string, cause: SessionTimeout): Promise<void> {
+    let record: RequestRecord | undefined;
+    try {
+      record = await this.deps.repository.get(requestId);
+    } catch (e) {
+      this.ctx.log.warn({ requestId, error: (e as Error)?.message ?? String(e) }, 'could not read the request to close its sign-in cards');
+      return;
+    }
+    const working = record?.cardActivityId;
+    const cards = (record?.sessionCardIds ?? []).filter((id) => id !== working);
+    if (!record || cards.length === 0) return;
+    for (const l of this.ctx.listeners) {
+      try {
+        l.onSessionClosed?.({ ...record }, cause, cards);
+      } catch {
+        // Listeners log their own errors.
+      }
+    }
   }
 
   /**

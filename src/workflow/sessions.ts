@@ -28,6 +28,15 @@ export interface SignInSession {
 export const objectKey = (container: string, key: string): string => `${container}\n${key}`;
 
 /**
+ * Why a session ended: its own timers ('auto-logout' after the transfer started, 'browse-window'
+ * when nobody browsed), or the end of its request or of the process. Only the timers leave the
+ * request's cards behind with nothing to replace them, so only they have the cards closed.
+ */
+export type SessionEndCause = 'auto-logout' | 'browse-window' | 'request-ended' | 'shutdown';
+/** The ends a session comes to by itself, by its own timers. */
+export type SessionTimeout = Extract<SessionEndCause, 'auto-logout' | 'browse-window'>;
+
+/**
  * In-memory sign-in sessions, one per request, for as long as the request may browse. Holds only
  * live sessions: the rule that a request signs in at most once, ever, is kept on the request
  * record (`signedInAt`, checked by the workflow), so it survives a restart and nothing here grows
@@ -47,8 +56,8 @@ export class SignInSessions {
     private readonly identity: IdentityProvider,
     private readonly log: WorkflowLog,
     private readonly idleSeconds = 300,
-    /** Told when a live session ends (signed out), for the audit log; never throws into `end`. */
-    private readonly onEnded?: (requestId: string, reason: string) => Promise<void>,
+    /** Told when a live session ends (signed out): the audit log, and closing its cards; never throws into `end`. */
+    private readonly onEnded?: (requestId: string, reason: string, cause: SessionEndCause) => Promise<void>,
   ) {}
 
   /** Opens the request's session; refuses while one is already live (the caller checks `signedInAt`). */
@@ -75,7 +84,7 @@ export class SignInSessions {
   /** (Re)starts the browse window: `idleSeconds` without a browsing action ends the session. */
   private touch(requestId: string): void {
     clearTimeout(this.idle.get(requestId));
-    const timer = setTimeout(() => void this.end(requestId, `no browsing for ${this.idleSeconds} s`), this.idleSeconds * 1000);
+    const timer = setTimeout(() => void this.end(requestId, `no browsing for ${this.idleSeconds} s`, 'browse-window'), this.idleSeconds * 1000);
     timer.unref();
     this.idle.set(requestId, timer);
   }
@@ -85,7 +94,7 @@ export class SignInSessions {
     clearTimeout(this.idle.get(requestId));
     this.idle.delete(requestId);
     clearTimeout(this.timers.get(requestId));
-    const timer = setTimeout(() => void this.end(requestId, reason), seconds * 1000);
+    const timer = setTimeout(() => void this.end(requestId, reason, 'auto-logout'), seconds * 1000);
     timer.unref();
     this.timers.set(requestId, timer);
   }
@@ -104,7 +113,7 @@ export class SignInSessions {
   }
 
   /** Signs out and forgets the session, and stops a sign-in still being polled. Never throws. */
-  async end(requestId: string, reason: string): Promise<boolean> {
+  async end(requestId: string, reason: string, cause: SessionEndCause = 'request-ended'): Promise<boolean> {
     clearTimeout(this.timers.get(requestId));
     this.timers.delete(requestId);
     clearTimeout(this.idle.get(requestId));
@@ -123,12 +132,12 @@ export class SignInSessions {
     } catch (e) {
       this.log.warn({ requestId, error: (e as Error).message }, 'sign-out failed; the session is forgotten anyway');
     }
-    this.log.info({ requestId, reason }, 'sign-in session ended');
-    await this.onEnded?.(requestId, reason).catch(() => undefined);
+    this.log.info({ requestId, reason, cause }, 'sign-in session ended');
+    await this.onEnded?.(requestId, reason, cause).catch(() => undefined);
     return true;
   }
 
   async endAll(reason: string): Promise<void> {
-    await Promise.all([...new Set([...this.live.keys(), ...this.pending.keys()])].map((id) => this.end(id, reason)));
+    await Promise.all([...new Set([...this.live.keys(), ...this.pending.keys()])].map((id) => this.end(id, reason, 'shutdown')));
   }
 }

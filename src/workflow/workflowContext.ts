@@ -21,7 +21,7 @@ import type { DestinationFormValues, ValidDestination } from './destinationValid
 import type { TransferEnding } from './requestEnding';
 import type { Screen } from './screens';
 import type { SecretVault } from './secretVault';
-import type { SignInSessions } from './sessions';
+import type { SessionTimeout, SignInSessions } from './sessions';
 import type { JobHoldings, TransferJobs } from './transferJobs';
 
 /** What the workflow is built from; the composition root supplies the adapters (the workflow imports none). */
@@ -75,8 +75,17 @@ export interface TransferListener {
   onProgress?(record: RequestRecord, progress: TransferProgress): void;
   /** The transfer ended and its end is recorded (or recording it failed: `ending.recorded` false). */
   onFinished?(record: RequestRecord, ending: TransferEnding): void;
-  /** Something to show that no click asked for (a sign-in finished in the background). */
-  onScreen?(record: RequestRecord, screen: Screen): void;
+  /**
+   * Something to show that no click asked for (a sign-in finished in the background). `posted`,
+   * when given, is told the new message's ID (a sign-in or browsing card the workflow keeps, see
+   * `onSessionClosed`); it never rejects.
+   */
+  onScreen?(record: RequestRecord, screen: Screen, posted?: (activityId: string) => Promise<void>): void;
+  /**
+   * The request's sign-in session ended by itself (`cause`): the messages `activityIds` (its
+   * sign-in and browsing cards, never the working card) are to say so in place, without buttons.
+   */
+  onSessionClosed?(record: RequestRecord, cause: SessionTimeout, activityIds: readonly string[]): void;
   /** A protected request waits: send the approval card to `targets` (then RequestWorkflow.approvalDelivered). */
   onApprovalRequested?(record: RequestRecord, targets: readonly ApproverRef[]): void;
   /**

@@ -11,6 +11,9 @@ import { FakeAwsSso } from '../support/fakeAwsSso';
 import { FakeEntra } from '../support/fakeEntra';
 import { RecordingHttpProxy, type ProxiedRequest } from '../support/recordingHttpProxy';
 import { S3RVER_CREDENTIALS, startS3rver, type S3rverServer } from '../support/s3rverServer';
+import { seedSources } from '../support/sampleSources';
+import { runTransfer } from '../../src/transfer/engine';
+import type { AppConfig } from '../../src/config';
 import { startSshd, type SshdServer } from '../support/sshdServer';
 import { tempDir } from '../support/tmp';
 import { trustCaForFetch } from '../support/trustCaForFetch';
@@ -99,6 +102,43 @@ async function filesUnder(dir: string): Promise<Array<{ path: string; bytes: Buf
   return out;
 }
 
+/** Every Action.* in a card (OpenUrl too, which actionsOf leaves out), fallbacks included. */
+function anyActions(card: unknown): string[] {
+  const found: string[] = [];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (typeof n !== 'object' || n === null) return;
+    const o = n as Record<string, unknown>;
+    if (typeof o.type === 'string' && o.type.startsWith('Action.')) found.push(`${o.type} ${String(o.title ?? '')}`);
+    Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return found;
+}
+
+const SESSION_CLOSED = /Session closed/;
+
+/**
+ * Waits until message `activityId` shows the closed sign-in card, updated in place by the bot (a
+ * PUT to the connector, never a new message), and checks it: says the sign-in was wiped and what
+ * to do, has no button of any kind, and no longer shows `userCode`.
+ */
+async function waitForClosedCard(harness: BotHarness, user: ChatUser, activityId: string, what: string, userCode?: string): Promise<Card> {
+  const card = await user.waitFor(`${what} to say the session is closed`, () => {
+    const shown = user.cards().find((c) => c.activityId === activityId)?.card;
+    return shown && SESSION_CLOSED.test(cardText(shown)) ? shown : undefined;
+  });
+  const text = cardText(card);
+  assert.match(text, /sign-in was wiped/, `${what} says the sign-in was wiped; got:\n${text}`);
+  assert.match(text, /start a new request/i, `${what} says what to do next`);
+  assert.deepEqual(anyActions(card), [], `${what} has no button left`);
+  if (userCode) assert.ok(!JSON.stringify(card).includes(userCode), `${what} no longer shows the user code`);
+  const closing = harness.connector.calls.filter((c) => SESSION_CLOSED.test(cardText(cardOf(c.activity))));
+  assert.ok(closing.some((c) => c.kind === 'update' && c.activityId === activityId), `${what} was updated in place`);
+  assert.ok(closing.every((c) => c.kind === 'update'), 'the closed card is never posted as a new message');
+  return card;
+}
+
 /** What one user's request looks like up to the sign-in card. */
 interface Started {
   requestId: string;
@@ -153,11 +193,12 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
     return sha256(await got.Body!.transformToByteArray());
   }
 
-  function startHarness(overrides: { autoLogoutSeconds?: number; account?: boolean } = {}): Promise<BotHarness> {
+  function startHarness(overrides: { autoLogoutSeconds?: number; browseIdleSeconds?: number; account?: boolean; partSize?: number } = {}): Promise<BotHarness> {
     return BotHarness.start({
       config: {
         logLevel: 'trace',
         autoLogoutSeconds: overrides.autoLogoutSeconds ?? 10,
+        browseIdleSeconds: overrides.browseIdleSeconds ?? 300,
         signIn: {
           aws: {
             startUrl: fake.startUrl,
@@ -166,7 +207,7 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
           },
         },
       },
-      overrides: { progressIntervalMs: 200, tuning: { backoffBaseMs: 50, backoffMaxMs: 200 } },
+      overrides: { progressIntervalMs: 200, tuning: { backoffBaseMs: 50, backoffMaxMs: 200, ...(overrides.partSize ? { partSize: overrides.partSize, readAhead: 0 } : {}) } },
     });
   }
 
@@ -452,7 +493,13 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
           parsedLines(h.logLines).find((l) => l.msg === 'sign-in session ended' && l.requestId === started.requestId && /auto-logout/.test(String(l.reason))),
         );
         assert.ok(ended);
+        assert.equal(ended.cause, 'auto-logout');
         assert.ok(parsedLines(h.logLines).some((l) => l.msg === 'AWS session signed out' && l.requestId === started.requestId), 'the provider signed the session out');
+        // The sign-in card says so in place, while the transfer still runs; the stored record knows
+        // both cards the bot posted for the session (the sign-in card, the picker it posted itself).
+        await waitForClosedCard(h, user, started.signInActivityId, 'the sign-in card', started.userCode);
+        const kept = (await storedRecord(h, user, started.requestId)).sessionCardIds ?? [];
+        assert.deepEqual([...kept].sort(), [started.signInActivityId, pickerId].sort(), 'the sign-in and picker messages are on the stored record');
         // The transfer is still running: started, not finished, and its reads are waiting.
         const audit = (await h.app.audit.readAll()).filter((r) => r.requestId === started.requestId).map((r) => r.type);
         assert.ok(audit.includes('transfer.started'));
@@ -476,11 +523,95 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
       // The browsing cards are inert.
       const stale = await user.send('bucket.pick', { requestId: started.requestId, container: BUCKETS.logs }, pickerId);
       assert.match(cardText(stale.body?.value), /no longer active/);
+      const again = await user.send('signin.continue', { requestId: started.requestId }, started.signInActivityId);
+      assert.match(cardText(again.body?.value), /no longer active/, 'the closed sign-in card cannot sign in again');
+      // The picker grew into the working card (confirm, progress, completed): the closing left it alone.
+      assert.equal(confirmId, pickerId);
+      await user.waitFor('the working card to end completed', () => /SHA-256/.test(cardText(cardOf(h.connector.messages.get(confirmId)!.activity))));
+      assert.ok(h.connector.messages.get(confirmId)!.versions.every((v) => !SESSION_CLOSED.test(cardText(cardOf(v)))), 'the working card was never closed');
     } catch (e) {
       failure = e;
       throw e;
     } finally {
       // A cleanup error never hides the test's own failure.
+      await h.close().catch((e: unknown) => {
+        if (failure === undefined) throw e;
+      });
+    }
+  });
+
+  it('credentials that expire mid-transfer: the transfer stops with SESSION_EXPIRED and how far it got, and no read is sent with them after', async () => {
+    // 1 MiB parts, so the 6 MiB object needs reads after the first; the first is held until the
+    // role credentials (20 s, handed out at sign-in) have run out.
+    const h = await startHarness({ partSize: 1024 * 1024 });
+    let failure: unknown;
+    try {
+      fake.scriptNext({ credentialLifetimeMs: 20_000 });
+      const user = h.user('Gail Example', { upn: 'gail@example.com' });
+      const started = await startRequest(user, AWS_FORM, AWS_USER_CODE);
+      fake.approve(started.userCode, 'gail@example.com');
+      await user.waitForAction('bucket.pick');
+      const issued = fake.issued.at(-1)!;
+      const folder = join(sshd.rootDir, 'aws-expired');
+      const confirmId = await pickAndSend(user, BIG, folder);
+      const isRead = (r: ProxiedRequest) => r.method === 'GET' && r.url.startsWith(`/${BUCKETS.data}/${BIG}`) && !!r.headers.range;
+      const held = proxy.hold(isRead);
+      let readsBefore = 0;
+      try {
+        await user.click('transfer.confirm', { activityId: confirmId });
+        await user.waitFor('the first read to be held', () => held.count > 0);
+        await user.waitFor('the role credentials to expire', () => Date.now() > issued.expiration + 50, 60_000);
+        readsBefore = proxy.requests.filter(isRead).length;
+      } finally {
+        held.release();
+      }
+      const failed = await user.waitFor('the failed card', () => {
+        const c = user.cards().find((x) => x.activityId === confirmId);
+        return c && /SESSION_EXPIRED/.test(cardText(c.card)) ? c : undefined;
+      }, 60_000);
+      assert.match(cardText(failed.card), /Your sign-in expired after \S+ \S+ of 6\.0 MiB had been sent; start a new request to finish\./);
+      assert.ok(!actionsOf(failed.card).some((a) => a.verb === 'transfer.retry'), 'no Retry: only a new sign-in can go on');
+      assert.equal(proxy.requests.filter(isRead).length, readsBefore, 'no read went out with the expired credentials (and none was retried)');
+      assert.ok(!(await readdir(folder).catch(() => [] as string[])).includes('big.bin'), 'nothing under the final name');
+      const audit = (await h.app.audit.readAll()).filter((r) => r.requestId === started.requestId);
+      assert.ok(audit.some((r) => r.type === 'transfer.failed' && (r.details as Record<string, unknown>).code === 'SESSION_EXPIRED'));
+    } catch (e) {
+      failure = e;
+      throw e;
+    } finally {
+      await h.close().catch((e: unknown) => {
+        if (failure === undefined) throw e;
+      });
+    }
+  });
+
+  it('browse window: nobody browses, the session ends, and the sign-in card and the picker the bot posted say so in place, with no buttons', async () => {
+    const h = await startHarness({ browseIdleSeconds: 2 });
+    let failure: unknown;
+    try {
+      const user = h.user('Hana Example', { upn: 'hana@example.com' });
+      const started = await startRequest(user, AWS_FORM, AWS_USER_CODE);
+      fake.approve(started.userCode, 'hana@example.com');
+      const picker = await user.waitForAction('bucket.pick');
+      const s3Mark = proxy.requests.length;
+      const ended = await user.waitFor('the browse window to end the session', () =>
+        parsedLines(h.logLines).find((l) => l.msg === 'sign-in session ended' && l.requestId === started.requestId),
+      );
+      assert.equal(ended.cause, 'browse-window');
+      assert.match(String(ended.reason), /no browsing for 2 s/);
+      await waitForClosedCard(h, user, started.signInActivityId, 'the sign-in card', started.userCode);
+      await waitForClosedCard(h, user, picker.activityId, 'the bucket picker');
+      assert.equal(user.findAction('bucket.pick'), undefined, 'no live browsing button is left in the chat');
+      // Clicks on what the cards showed are refused server-side and list nothing.
+      const stale = await user.send('bucket.pick', { requestId: started.requestId, container: BUCKETS.data }, picker.activityId);
+      assert.match(cardText(stale.body?.value), /no longer active/);
+      assert.deepEqual(s3Requests(s3Mark), [], 'nothing was listed after the session ended');
+      const audit = (await h.app.audit.readAll()).filter((r) => r.requestId === started.requestId);
+      assert.ok(audit.some((r) => r.type === 'signin.ended' && /no browsing/.test(String((r.details as Record<string, unknown>).reason))), 'audit has signin.ended');
+    } catch (e) {
+      failure = e;
+      throw e;
+    } finally {
       await h.close().catch((e: unknown) => {
         if (failure === undefined) throw e;
       });
@@ -625,5 +756,79 @@ describe('e2e: Entra ID sign-in through the bot (MSAL over HTTPS) â†’ Azure Blob
       ...(await filesUnder(harness.dataDir)).map((f): [string, string] => [`the stored file ${f.path}`, f.bytes.toString('latin1')]),
     ];
     for (const [where, text] of texts) for (const secret of forbidden) assert.ok(!text.includes(secret), `${where} holds ${secret.slice(0, 16)}â€¦`);
+  });
+});
+
+// -----------------------------------------------------------------------------------------------
+
+const LOCAL_FORM = { environment: 'DEV', cloud: 'AWS', region: 'eu-west-1', assignmentGroup: 'DataOps', priority: '3', justification: 'The customer asked for the Q1 sales report.' };
+
+describe('e2e: the local sign-in card when its session ends by itself', function () {
+  this.timeout(60_000);
+
+  /** A local-mode bot (no sign-in configured); with `gate`, each transfer waits for it before the real engine runs. */
+  function localHarness(config: Partial<AppConfig>, gate?: Promise<void>): Promise<BotHarness> {
+    return BotHarness.start({
+      config,
+      seed: async (dir) => void (await seedSources(dir)),
+      overrides: gate ? { runTransfer: async (request) => (await gate, runTransfer(request)) } : {},
+    });
+  }
+
+  /** Up to the bucket picker, which takes the place of the "Continue as" card in the same message. */
+  async function signIn(user: ChatUser): Promise<{ requestId: string; signInActivityId: string }> {
+    await user.say('transfer');
+    await user.waitForAction('request.submit');
+    await user.click('request.submit', { inputs: LOCAL_FORM });
+    const card = await user.waitForAction('signin.continue');
+    const buckets = await user.click('signin.continue');
+    assert.ok(actionsOf(buckets.body?.value).some((a) => a.verb === 'bucket.pick'), 'the bucket picker replaces the sign-in card');
+    return { requestId: String(card.action.data.requestId), signInActivityId: card.activityId };
+  }
+
+  it('browse window: the sign-in message, a picker by now, says the session is closed and has no button', async () => {
+    const h = await localHarness({ browseIdleSeconds: 1 });
+    try {
+      const user = h.user('Ivy Example');
+      const { requestId, signInActivityId } = await signIn(user);
+      await waitForClosedCard(h, user, signInActivityId, 'the picker in the sign-in message');
+      assert.equal(user.findAction('bucket.pick'), undefined, 'no live browsing button is left in the chat');
+      const stale = await user.send('bucket.pick', { requestId, container: 'sample-bucket' }, signInActivityId);
+      assert.match(cardText(stale.body?.value), /no longer active/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('auto-logout: the sign-in message grew into the working card, which is never closed and ends completed', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const h = await localHarness({ autoLogoutSeconds: 1 }, gate);
+    try {
+      const user = h.user('Jon Example');
+      const { requestId, signInActivityId } = await signIn(user);
+      await user.click('bucket.pick', { match: { container: 'sample-bucket' } });
+      await user.click('files.open', { match: { prefix: 'reports/' } });
+      await user.click('file.pick', { match: { objectKey: 'reports/q1-sales.csv' } });
+      await user.click('dest.submit', { inputs: { savedDestination: 'Local outbox', overwrite: 'fail' } });
+      assert.equal(user.findAction('transfer.confirm')?.activityId, signInActivityId, 'the confirm card is in the sign-in message');
+      await user.click('transfer.confirm');
+      await user.waitFor('the auto-logout', () =>
+        parsedLines(h.logLines).find((l) => l.msg === 'sign-in session ended' && l.requestId === requestId && l.cause === 'auto-logout'),
+      );
+      // Bounded wait for a wrong closing to reach the connector (it would follow the log line within milliseconds).
+      await new Promise((r) => setTimeout(r, 500));
+      release();
+      await user.waitFor('the completion message', () => user.messages().find((m) => String(m.activity.text ?? '').includes('q1-sales.csv has been transferred successfully')));
+      const record = await storedRecord(h, user, requestId);
+      assert.equal(record.cardActivityId, signInActivityId);
+      assert.deepEqual(record.sessionCardIds, [signInActivityId], 'the sign-in card was kept on the record');
+      assert.ok((await h.app.audit.readAll()).some((r) => r.requestId === requestId && r.type === 'signin.ended'), 'the session end is audited');
+      assert.ok(!h.connector.calls.some((c) => SESSION_CLOSED.test(cardText(cardOf(c.activity)))), 'no card was closed: the working card is left alone');
+      await user.waitFor('the working card to end completed', () => /SHA-256/.test(cardText(cardOf(h.connector.messages.get(signInActivityId)!.activity))));
+    } finally {
+      release();
+      await h.close();
+    }
   });
 });

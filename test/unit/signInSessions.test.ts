@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { WorkflowError } from '../../src/domain/workflowError';
 import type { IdentityProvider, IdentitySession } from '../../src/ports/identityProvider';
 import { createLogger } from '../../src/log';
-import { SignInSessions } from '../../src/workflow/sessions';
+import { SignInSessions, type SessionEndCause } from '../../src/workflow/sessions';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,5 +45,24 @@ describe('SignInSessions: the browse window', () => {
     await sleep(900);
     assert.equal(sessions.get(s.requestId), undefined, 'auto-logout did');
     assert.deepEqual(signedOut, [s]);
+  });
+
+  it('tells how each session ended: its browse window, its auto-logout, its request, the shutdown; once each, and only for live sessions', async () => {
+    const ended: Array<[string, SessionEndCause]> = [];
+    const sessions = new SignInSessions(provider([]), createLogger({ level: 'silent' }), 0.2, async (requestId, _reason, cause) => void ended.push([requestId, cause]));
+    for (const id of ['FF-IDLE0002', 'FF-XFER0002', 'FF-DONE0002']) sessions.open(id, session(id));
+    sessions.endAfter('FF-XFER0002', 0.1, 'auto-logout after the transfer started');
+    await sessions.end('FF-DONE0002', 'request cancelled');
+    await sleep(400);
+    sessions.open('FF-DOWN0002', session('FF-DOWN0002'));
+    await sessions.endAll('shutdown');
+    // Ending what is gone tells nobody again.
+    assert.equal(await sessions.end('FF-IDLE0002', 'request expired'), false);
+    assert.deepEqual(ended.sort(), [
+      ['FF-DONE0002', 'request-ended'],
+      ['FF-DOWN0002', 'shutdown'],
+      ['FF-IDLE0002', 'browse-window'],
+      ['FF-XFER0002', 'auto-logout'],
+    ]);
   });
 });
