@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuditChannelMessage, NoticeOutcome } from '../../src/ports/notifier';
+import { unescapeMarkdown } from '../../src/domain/markdownText';
 
 /** Teams' "post card" limit (PROTOCOLS.md §4): a larger body is refused with 413. */
 export const WEBHOOK_LIMIT_BYTES = 28 * 1024;
@@ -135,15 +136,19 @@ const LABELS: Record<string, NoticeOutcome> = {
   Completed: 'completed', Approved: 'approved', Failed: 'failed', Rejected: 'rejected', Interrupted: 'interrupted', Cancelled: 'cancelled', Expired: 'expired',
 };
 
-/** An outcome card (src/adapters/notifier/outcomeCard.ts) read back by its element ids. */
+/**
+ * An outcome card (src/adapters/notifier/outcomeCard.ts) read back by its element ids, as Teams
+ * shows it: texts and facts are Markdown, so their escapes are removed.
+ */
 export function messageOfCard(card: Record<string, unknown>): AuditChannelMessage {
   const body = (card.body ?? []) as { id?: string; text?: string; facts?: { title: string; value: string }[] }[];
   const byId = (id: string) => body.find((e) => e.id === id);
-  const message: AuditChannelMessage = { title: byId('title')?.text ?? '', text: byId('text')?.text ?? '' };
+  const shown = (text: string | undefined) => unescapeMarkdown(text ?? '');
+  const message: AuditChannelMessage = { title: shown(byId('title')?.text), text: shown(byId('text')?.text) };
   const requestId = byId('request')?.facts?.[0]?.value;
-  if (requestId !== undefined) message.requestId = requestId;
+  if (requestId !== undefined) message.requestId = shown(requestId);
   const facts = byId('facts')?.facts;
-  if (facts) message.facts = Object.fromEntries(facts.map((f) => [f.title, f.value]));
+  if (facts) message.facts = Object.fromEntries(facts.map((f) => [shown(f.title), shown(f.value)]));
   const outcome = byId('outcome')?.text;
   if (outcome) message.outcome = LABELS[outcome];
   const actions = card.actions as { type: string; title: string; url: string }[] | undefined;
