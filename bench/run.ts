@@ -227,8 +227,10 @@ function sftpRuns(b: Bench, route: string, key: string, port: number, target: st
     if (options.rcloneWithHash) runs.push({ ...common, env, name: 'peer: rclone (remote hash check)', kind: 'peer', command: rclone, argv: shellArgv(rclone) });
     runs.push({ ...common, env, name: 'peer: rclone --sftp-disable-hashcheck', kind: 'peer', command: `${rclone} --sftp-disable-hashcheck`, argv: shellArgv(`${rclone} --sftp-disable-hashcheck`) });
   }
-  runs.push(fileferrySftp(b, route, 'FileFerry: fileferry copy', key, port, target, b.connectionsFlag));
-  if (options.small) runs.push(fileferrySftp(b, route, `FileFerry: fileferry copy, ${b.objects.get(options.small)!.bytes / MiB} MiB object (RSS check)`, options.small, port, target, b.connectionsFlag));
+  // As users run it (one connection by default), and striped over BENCH_CONNECTIONS connections.
+  runs.push(fileferrySftp(b, route, 'FileFerry: fileferry copy', key, port, target));
+  if (b.connectionsFlag.length > 0) runs.push(fileferrySftp(b, route, `FileFerry: fileferry copy ${b.connectionsFlag.join(' ')}`, key, port, target, b.connectionsFlag));
+  if (options.small) runs.push(fileferrySftp(b, route, `FileFerry: fileferry copy, ${b.objects.get(options.small)!.bytes / MiB} MiB object (RSS check)`, options.small, port, target));
   return runs;
 }
 
@@ -318,8 +320,7 @@ async function main(): Promise<void> {
       : undefined;
     const help = execFileSync(fileferry, ['copy', '--help'], { env: fileferryEnv }).toString();
     const connections = process.env.BENCH_CONNECTIONS ?? '4';
-    const connectionsFlag = help.includes('--connections') ? ['--connections', connections] : [];
-    if (connectionsFlag.length === 0) notes.push('fileferry copy has no --connections option yet: FileFerry ran one SSH connection.');
+    const connectionsFlag = help.includes('--connections') && connections !== '1' ? ['--connections', connections] : [];
 
     const base = { work: work.path, s3, sshd: sshd!, keyPath, objects, fileferryEnv, ...(rcloneEnv ? { rcloneEnv } : {}), connectionsFlag, fileferry, notes };
     const cipher = sshd ? await fileferryCipher(base) : '';
