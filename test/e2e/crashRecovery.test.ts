@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { ChatUser } from '../support/botHarness';
 import { startBotProcess, type BotProcess } from '../support/botProcess';
 import { actionsOf, cardOf, cardText } from '../support/cardQuery';
+import { toDestinationForm } from '../support/localRequest';
 import { FakeConnector } from '../support/fakeConnector';
 import { freePort } from '../support/ports';
 import { remoteUser } from '../support/remoteChat';
@@ -103,18 +104,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.${explain()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** Drives a new request for sample-bucket/big.bin up to the destination form; returns its ID. */
-async function toDestinationForm(user: ChatUser): Promise<string> {
-  await user.say('transfer');
-  const form = await user.waitForAction('request.submit');
-  await user.click('request.submit', { inputs: FORM });
-  await user.waitForAction('signin.continue');
-  await user.click('signin.continue');
-  await user.click('bucket.pick', { match: { container: 'sample-bucket' } });
-  await user.click('file.pick', { match: { objectKey: 'big.bin' } });
-  return String(form.action.data.requestId);
 }
 
 /** The current card of message `activityId` once `test` holds for it. */
@@ -247,7 +236,7 @@ describe('e2e: the bot killed with SIGKILL mid-transfer, restarted, and the requ
         return { FILEFERRY_DESTINATIONS_FILE: file, [PASSWORD_VAR]: sshd.password };
       });
       const first = await crash.startBot();
-      crash.requestId = await toDestinationForm(crash.user);
+      crash.requestId = await toDestinationForm(crash.user, FORM, 'big.bin');
       const confirm = await crash.user.click('dest.submit', { inputs: { savedDestination: SAVED, overwrite: 'fail' } });
       assert.ok(actionsOf(confirm.body?.value).some((a) => a.verb === 'transfer.confirm'), `the confirm card follows; got:\n${cardText(confirm.body?.value)}`);
       crash.cardId = crash.user.findAction('transfer.confirm')!.activityId;
@@ -342,7 +331,7 @@ describe('e2e: the bot killed with SIGKILL mid-transfer, restarted, and the requ
       // No FILEFERRY_DESTINATIONS_FILE: the default Local outbox, and ad-hoc servers allowed.
       await crash.prepare(async () => ({}));
       const first = await crash.startBot();
-      crash.requestId = await toDestinationForm(crash.user);
+      crash.requestId = await toDestinationForm(crash.user, FORM, 'big.bin');
       const prompted = await crash.user.click('dest.submit', {
         inputs: { savedDestination: 'adhoc', protocol: 'sftp', host: '127.0.0.1', port: String(crash.proxy.port), username: sshd.user, password: sshd.password, remoteFolder: crash.folder, overwrite: 'fail' },
       });

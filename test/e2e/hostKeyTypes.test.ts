@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openSqliteStores } from '../../src/adapters/store/sqliteStores';
 import { BotHarness, type ChatUser } from '../support/botHarness';
 import { actionsOf, cardText } from '../support/cardQuery';
+import { toDestinationForm } from '../support/localRequest';
 import { seedSources, type SampleFile } from '../support/sampleSources';
 import { startSshd, type SshdServer } from '../support/sshdServer';
 
@@ -12,19 +13,6 @@ const FORM = { environment: 'DEV', cloud: 'AWS', region: 'us-east-1', assignment
 /** sshd offers only the named host key algorithms, so it presents that one of its keys. */
 const PRESENT_ED25519 = ['HostKeyAlgorithms ssh-ed25519'];
 const PRESENT_RSA = ['HostKeyAlgorithms rsa-sha2-512,rsa-sha2-256'];
-
-async function toDestinationForm(user: ChatUser, key: string): Promise<string> {
-  await user.say('transfer');
-  const form = await user.waitForAction('request.submit');
-  await user.click('request.submit', { inputs: FORM });
-  await user.waitForAction('signin.continue');
-  await user.click('signin.continue');
-  await user.click('bucket.pick', { match: { container: 'sample-bucket' } });
-  const parts = key.split('/').slice(0, -1);
-  for (let i = 1; i <= parts.length; i++) await user.click('files.open', { match: { prefix: parts.slice(0, i).join('/') + '/' } });
-  await user.click('file.pick', { match: { objectKey: key } });
-  return String(form.action.data.requestId);
-}
 
 /**
  * Host keys are confirmed per (host, port, key type), end to end: the real sshd holds an ed25519
@@ -74,7 +62,7 @@ describe('e2e: SFTP host keys pinned per key type', function () {
 
   it('shows the key type beside the fingerprint, and stores the trusted key under that type', async () => {
     const user = harness.user('Ivy Example');
-    const requestId = await toDestinationForm(user, 'reports/q1-sales.csv');
+    const requestId = await toDestinationForm(user, FORM, 'reports/q1-sales.csv');
     const folder = join(sshd.rootDir, `in-${++n}`);
     const prompted = await user.click('dest.submit', { inputs: inputs(folder) });
     const trust = actionsOf(prompted.body?.value).find((a) => a.verb === 'dest.trustHostKey');
@@ -93,7 +81,7 @@ describe('e2e: SFTP host keys pinned per key type', function () {
   it('a key of another type on the same host and port is a new key: prompted with its type, not refused', async () => {
     await sshd.restartWithConfig(PRESENT_RSA);
     const user = harness.user('Jon Example');
-    await toDestinationForm(user, 'reports/q1-sales.csv');
+    await toDestinationForm(user, FORM, 'reports/q1-sales.csv');
     const folder = join(sshd.rootDir, `in-${++n}`);
     const prompted = await user.click('dest.submit', { inputs: inputs(folder) });
     const trust = actionsOf(prompted.body?.value).find((a) => a.verb === 'dest.trustHostKey');
@@ -110,7 +98,7 @@ describe('e2e: SFTP host keys pinned per key type', function () {
     for (const config of [PRESENT_ED25519, PRESENT_RSA]) {
       await sshd.restartWithConfig(config);
       const user = harness.user('Kim Example');
-      await toDestinationForm(user, 'reports/q1-sales.csv');
+      await toDestinationForm(user, FORM, 'reports/q1-sales.csv');
       const folder = join(sshd.rootDir, `in-${++n}`);
       const tested = await user.click('dest.test', { inputs: inputs(folder) });
       const testedText = cardText(tested.body?.value);
@@ -128,7 +116,7 @@ describe('e2e: SFTP host keys pinned per key type', function () {
     await sshd.restartWithConfig(PRESENT_ED25519);
     assert.notEqual(sshd.hostKeyFingerprints.ed25519, pinnedBefore.ed25519);
     const user = harness.user('Lea Example');
-    await toDestinationForm(user, 'reports/q1-sales.csv');
+    await toDestinationForm(user, FORM, 'reports/q1-sales.csv');
     const folder = join(sshd.rootDir, `in-${++n}`);
     const tested = await user.click('dest.test', { inputs: inputs(folder) });
     assert.ok(!cardText(tested.body?.value).includes('Log in'), 'stops before sending the password');

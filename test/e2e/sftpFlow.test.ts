@@ -2,28 +2,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BotHarness, type ChatUser } from '../support/botHarness';
+import { BotHarness } from '../support/botHarness';
 import { actionsOf, cardOf, cardText } from '../support/cardQuery';
 import type { ConnectorCall } from '../support/fakeConnector';
 import { FaultProxy } from '../support/faultProxy';
+import { toDestinationForm } from '../support/localRequest';
 import { seedSources, type SampleFile } from '../support/sampleSources';
 import { startSshd, type SshdServer } from '../support/sshdServer';
 
 const FORM = { environment: 'PROD', cloud: 'AWS', region: 'us-east-1', assignmentGroup: 'DevOps', priority: '2', justification: 'Monthly delivery to the customer SFTP.' };
-
-/** Drives a new request up to the destination form for `key`. */
-async function toDestinationForm(user: ChatUser, key: string): Promise<string> {
-  await user.say('transfer');
-  const form = await user.waitForAction('request.submit');
-  await user.click('request.submit', { inputs: FORM });
-  await user.waitForAction('signin.continue');
-  await user.click('signin.continue');
-  await user.click('bucket.pick', { match: { container: 'sample-bucket' } });
-  const parts = key.split('/').slice(0, -1);
-  for (let i = 1; i <= parts.length; i++) await user.click('files.open', { match: { prefix: parts.slice(0, i).join('/') + '/' } });
-  await user.click('file.pick', { match: { objectKey: key } });
-  return String(form.action.data.requestId);
-}
 
 function sftpInputs(port: number, sshd: SshdServer, folder: string, password = sshd.password): Record<string, string> {
   return { savedDestination: 'adhoc', protocol: 'sftp', host: '127.0.0.1', port: String(port), username: sshd.user, password, remoteFolder: folder, overwrite: 'fail' };
@@ -52,7 +39,7 @@ describe('e2e: ad-hoc SFTP destinations into a real sshd', function () {
 
   it('shows the unknown host key, pins it once trusted, and delivers the file', async () => {
     const user = harness.user('Carol Example');
-    const requestId = await toDestinationForm(user, 'reports/q1-sales.csv');
+    const requestId = await toDestinationForm(user, FORM, 'reports/q1-sales.csv');
     const prompted = await user.click('dest.submit', { inputs: sftpInputs(sshd.port, sshd, join(sshd.rootDir, 'in')) });
     const trust = actionsOf(prompted.body?.value).find((a) => a.verb === 'dest.trustHostKey');
     assert.ok(trust, 'the form asks to trust the host key');
@@ -80,14 +67,14 @@ describe('e2e: ad-hoc SFTP destinations into a real sshd', function () {
 
     // The confirmed key is remembered: the next request to the same server goes straight to confirm.
     const next = harness.user('Carol Example', { aadObjectId: user.account.aadObjectId, conversationId: user.conversationId });
-    await toDestinationForm(next, 'reports/2024/summary.json');
+    await toDestinationForm(next, FORM, 'reports/2024/summary.json');
     const direct = await next.click('dest.submit', { inputs: sftpInputs(sshd.port, sshd, join(sshd.rootDir, 'in')) });
     assert.ok(actionsOf(direct.body?.value).some((a) => a.verb === 'transfer.confirm'), 'no second host-key prompt');
   });
 
   it('a wrong password ends in a failed card with the reason and what to do', async () => {
     const user = harness.user('Dan Example');
-    await toDestinationForm(user, 'reports/q1-sales.csv');
+    await toDestinationForm(user, FORM, 'reports/q1-sales.csv');
     const prompted = await user.click('dest.submit', { inputs: sftpInputs(sshd.port, sshd, join(sshd.rootDir, 'wrong'), 'not-the-password') });
     // Same server as the first test: its key is already trusted, so this goes straight to confirm.
     if (actionsOf(prompted.body?.value).some((a) => a.verb === 'dest.trustHostKey')) await user.click('dest.trustHostKey');
@@ -107,7 +94,7 @@ describe('e2e: ad-hoc SFTP destinations into a real sshd', function () {
     const proxy = await FaultProxy.start(sshd.port);
     try {
       const user = harness.user('Erin Example');
-      const requestId = await toDestinationForm(user, 'exports/blob.bin');
+      const requestId = await toDestinationForm(user, FORM, 'exports/blob.bin');
       const folder = join(sshd.rootDir, 'cancel');
       await user.click('dest.submit', { inputs: sftpInputs(proxy.port, sshd, folder) });
       await user.click('dest.trustHostKey');
@@ -137,7 +124,7 @@ describe('e2e: ad-hoc SFTP destinations into a real sshd', function () {
 
   it('Test connection reports each step, and a failing login at its own step', async () => {
     const user = harness.user('Fay Example');
-    await toDestinationForm(user, 'reports/q1-sales.csv');
+    await toDestinationForm(user, FORM, 'reports/q1-sales.csv');
     const folder = join(sshd.rootDir, 'probe');
     const ok = await user.click('dest.test', { inputs: sftpInputs(sshd.port, sshd, folder) });
     const okText = cardText(ok.body?.value);
@@ -156,7 +143,7 @@ describe('e2e: ad-hoc SFTP destinations into a real sshd', function () {
     const proxy = await FaultProxy.start(sshd.port);
     try {
       const user = harness.user('Gus Example');
-      const requestId = await toDestinationForm(user, 'exports/blob.bin');
+      const requestId = await toDestinationForm(user, FORM, 'exports/blob.bin');
       const folder = join(sshd.rootDir, 'retry');
       await user.click('dest.submit', { inputs: sftpInputs(proxy.port, sshd, folder) });
       await user.click('dest.trustHostKey');
@@ -197,7 +184,7 @@ describe('e2e: ad-hoc SFTP destinations into a real sshd', function () {
   it('refuses a server whose host key changed after it was trusted', async () => {
     await sshd.restartWithNewHostKey();
     const user = harness.user('Hal Example');
-    await toDestinationForm(user, 'reports/q1-sales.csv');
+    await toDestinationForm(user, FORM, 'reports/q1-sales.csv');
     const folder = join(sshd.rootDir, 'changed');
     const tested = await user.click('dest.test', { inputs: sftpInputs(sshd.port, sshd, folder) });
     assert.match(cardText(tested.body?.value), /Check the host identity/);
