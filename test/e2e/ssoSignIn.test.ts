@@ -211,6 +211,22 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
     });
   }
 
+  /** Runs `body` on a bot of its own, closed after it; a cleanup error never hides the test's own failure. */
+  async function withOwnHarness(overrides: Parameters<typeof startHarness>[0], body: (h: BotHarness) => Promise<void>): Promise<void> {
+    const h = await startHarness(overrides);
+    let failure: unknown;
+    try {
+      await body(h);
+    } catch (e) {
+      failure = e;
+      throw e;
+    } finally {
+      await h.close().catch((e: unknown) => {
+        if (failure === undefined) throw e;
+      });
+    }
+  }
+
   before(async () => {
     sshd = await startSshd();
     s3 = await startS3rver();
@@ -471,9 +487,7 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
   });
 
   it('auto-logout: the session ends while the transfer runs, and the transfer still completes with the userâ€™s credentials', async () => {
-    const h = await startHarness({ autoLogoutSeconds: 1, account: false });
-    let failure: unknown;
-    try {
+    await withOwnHarness({ autoLogoutSeconds: 1, account: false }, async (h) => {
       const user = h.user('Dana Example', { upn: 'dana@example.com' });
       const started = await startRequest(user, AWS_FORM, AWS_USER_CODE);
       fake.approve(started.userCode, 'dana@example.com');
@@ -529,23 +543,13 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
       assert.equal(confirmId, pickerId);
       await user.waitFor('the working card to end completed', () => /SHA-256/.test(cardText(cardOf(h.connector.messages.get(confirmId)!.activity))));
       assert.ok(h.connector.messages.get(confirmId)!.versions.every((v) => !SESSION_CLOSED.test(cardText(cardOf(v)))), 'the working card was never closed');
-    } catch (e) {
-      failure = e;
-      throw e;
-    } finally {
-      // A cleanup error never hides the test's own failure.
-      await h.close().catch((e: unknown) => {
-        if (failure === undefined) throw e;
-      });
-    }
+    });
   });
 
   it('credentials that expire mid-transfer: the transfer stops with SESSION_EXPIRED and how far it got, and no read is sent with them after', async () => {
     // 1 MiB parts, so the 6 MiB object needs reads after the first; the first is held until the
     // role credentials (20 s, handed out at sign-in) have run out.
-    const h = await startHarness({ partSize: 1024 * 1024 });
-    let failure: unknown;
-    try {
+    await withOwnHarness({ partSize: 1024 * 1024 }, async (h) => {
       fake.scriptNext({ credentialLifetimeMs: 20_000 });
       const user = h.user('Gail Example', { upn: 'gail@example.com' });
       const started = await startRequest(user, AWS_FORM, AWS_USER_CODE);
@@ -575,20 +579,11 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
       assert.ok(!(await readdir(folder).catch(() => [] as string[])).includes('big.bin'), 'nothing under the final name');
       const audit = (await h.app.audit.readAll()).filter((r) => r.requestId === started.requestId);
       assert.ok(audit.some((r) => r.type === 'transfer.failed' && (r.details as Record<string, unknown>).code === 'SESSION_EXPIRED'));
-    } catch (e) {
-      failure = e;
-      throw e;
-    } finally {
-      await h.close().catch((e: unknown) => {
-        if (failure === undefined) throw e;
-      });
-    }
+    });
   });
 
   it('browse window: nobody browses, the session ends, and the sign-in card and the picker the bot posted say so in place, with no buttons', async () => {
-    const h = await startHarness({ browseIdleSeconds: 2 });
-    let failure: unknown;
-    try {
+    await withOwnHarness({ browseIdleSeconds: 2 }, async (h) => {
       const user = h.user('Hana Example', { upn: 'hana@example.com' });
       const started = await startRequest(user, AWS_FORM, AWS_USER_CODE);
       fake.approve(started.userCode, 'hana@example.com');
@@ -608,14 +603,7 @@ describe('e2e: AWS IAM Identity Center sign-in through the bot â†’ S3 (s3rver) â
       assert.deepEqual(s3Requests(s3Mark), [], 'nothing was listed after the session ended');
       const audit = (await h.app.audit.readAll()).filter((r) => r.requestId === started.requestId);
       assert.ok(audit.some((r) => r.type === 'signin.ended' && /no browsing/.test(String((r.details as Record<string, unknown>).reason))), 'audit has signin.ended');
-    } catch (e) {
-      failure = e;
-      throw e;
-    } finally {
-      await h.close().catch((e: unknown) => {
-        if (failure === undefined) throw e;
-      });
-    }
+    });
   });
 
   it('canaries: no access token, secret access key or session token in any log line (trace), activity, invoke answer, audit record or stored state', async () => {
