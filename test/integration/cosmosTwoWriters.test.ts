@@ -31,9 +31,15 @@ describe('Cosmos DB audit: two writers on one chain (cosmosdb-server)', function
     const chain = 'two-writers';
     const [a, b] = [writer(chain), writer(chain)];
     server.seen.length = 0;
-    const appendAll = (stores: CosmosStores, who: string): Promise<AuditRecord[]> =>
-      Promise.all(Array.from({ length: 100 }, (_, i) => stores.audit.append({ type: 'transfer.progress', actor: 'system', requestId: `FF-${who}`, details: { who, i } })));
-    const [fromA, fromB] = await Promise.all([appendAll(a, 'A'), appendAll(b, 'B')]);
+    const append = (stores: CosmosStores, who: string, i: number): Promise<AuditRecord> =>
+      stores.audit.append({ type: 'transfer.progress', actor: 'system', requestId: `FF-${who}`, details: { who, i } });
+    const appendRest = (stores: CosmosStores, who: string): Promise<AuditRecord[]> => Promise.all(Array.from({ length: 99 }, (_, i) => append(stores, who, i + 1)));
+    // One append each first, A then B: A's cached head is then one behind the chain, so A's next
+    // create is a collision whatever the machine's timing; the other 99 each then race at once.
+    const firstA = await append(a, 'A', 0);
+    const firstB = await append(b, 'B', 0);
+    const [restA, restB] = await Promise.all([appendRest(a, 'A'), appendRest(b, 'B')]);
+    const [fromA, fromB] = [[firstA, ...restA], [firstB, ...restB]];
     // The race was real: some creates lost with 409 and were sealed again on the winner's record.
     const creates = server.seen.filter(isCreate).length;
     assert.ok(creates > 200, `the writers collided on some seqs (${creates} creates for 200 records)`);
