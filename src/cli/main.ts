@@ -3,10 +3,16 @@ import { FerryError } from '../domain/errors';
 import { MAX_CONNECTIONS } from '../transfer/stripedConnections';
 import type { OverwritePolicy } from '../transfer/types';
 import { askPassword } from './askPassword';
-import { auditCommand, parseAuditRequest } from './auditCommand';
-import { copyCommand } from './copyCommand';
-import { lsCommand } from './lsCommand';
-import { pushCommand } from './pushCommand';
+import { parseAuditRequest } from './auditRequest';
+
+// Each command's module is loaded only when that command runs: `copy` then never compiles the
+// store, the config schema (zod) or push mode, which cost start-up CPU and RSS on every transfer.
+const commands = {
+  copy: () => require('./copyCommand') as typeof import('./copyCommand'),
+  ls: () => require('./lsCommand') as typeof import('./lsCommand'),
+  audit: () => require('./auditCommand') as typeof import('./auditCommand'),
+  push: () => require('./pushCommand') as typeof import('./pushCommand'),
+};
 
 const USAGE = `Usage:
   fileferry copy SRC DST [--json] [--progress] [--retries N] [--overwrite fail|replace|rename]
@@ -95,7 +101,7 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
   process.once('SIGTERM', onSignal);
   try {
     if (command === 'copy' && args.length === 2) {
-      return await copyCommand(args[0]!, args[1]!, {
+      return await commands.copy().copyCommand(args[0]!, args[1]!, {
         json: values.json!,
         progress: values.progress!,
         retries,
@@ -115,7 +121,7 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
       });
     }
     if (command === 'ls' && args.length === 1) {
-      return await lsCommand(args[0]!, { json: values.json!, out: io.out, env: io.env });
+      return await commands.ls().lsCommand(args[0]!, { json: values.json!, out: io.out, env: io.env });
     }
     if (command === 'audit') {
       const request = parseAuditRequest(args, values);
@@ -123,10 +129,10 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
         io.err.write(`fileferry: ${request.usage}\n\n${USAGE}`);
         return 2;
       }
-      return await auditCommand(request, { out: io.out, env: io.env });
+      return await commands.audit().auditCommand(request, { out: io.out, env: io.env });
     }
     if (command === 'push' && ((args[0] === 'run' || args[0] === 'status') && args.length === 1 || (args[0] === 'retry' && args.length === 2))) {
-      return await pushCommand(args[0]!, args.slice(1), { rules: values.rules, rule: values.rule, json: values.json!, out: io.out, err: io.err, env: io.env, signal: controller.signal });
+      return await commands.push().pushCommand(args[0]!, args.slice(1), { rules: values.rules, rule: values.rule, json: values.json!, out: io.out, err: io.err, env: io.env, signal: controller.signal });
     }
     io.err.write(`fileferry: unknown command or wrong arguments: ${positionals.join(' ')}\n\n${USAGE}`);
     return 2;

@@ -7,7 +7,8 @@ import { LocalTicketReader } from '../../src/adapters/ticketing/localTicketReade
 import { LocalTicketing } from '../../src/adapters/ticketing/localTicketing';
 import { ServiceNowTicketReader } from '../../src/adapters/ticketing/serviceNowTicketReader';
 import { ServiceNowTicketing } from '../../src/adapters/ticketing/serviceNowTicketing';
-import { auditCommand, parseAuditRequest, runAudit } from '../../src/cli/auditCommand';
+import { auditCommand, runAudit } from '../../src/cli/auditCommand';
+import { parseAuditRequest } from '../../src/cli/auditRequest';
 import type { AuditEvent } from '../../src/ports/auditLog';
 import type { TicketPair, TicketReader, Ticketing } from '../../src/ports/ticketing';
 import { AuditTrail } from '../../src/workflow/auditTrail';

@@ -5,9 +5,8 @@ import type { SecretRef } from '../../domain/secretRef';
 import type { Destination, DestinationSession } from '../../ports/destination';
 import type { DestinationFactory, OpenDestinationOptions, PresentedHostKey } from '../../ports/destinationFactory';
 import type { SecretStore } from '../../ports/secretStore';
-import { FtpDestination } from './ftpDestination';
 import { LocalDestination } from './localDestination';
-import { SftpDestination, type HostKeyPolicy } from './sftpDestination';
+import type { HostKeyPolicy } from './sftpDestination';
 
 /**
  * The destination factory: a DestinationSpec (data, secrets by reference) becomes a concrete
@@ -39,6 +38,9 @@ export const destinationFactory: DestinationFactory = {
 
 async function sftp(spec: SftpSpec, options: OpenDestinationOptions, signal?: AbortSignal): Promise<Destination> {
   const { secrets, onUnknownHostKey } = options;
+  // ssh2 and basic-ftp load on a protocol's first connect: a process that only moves files by
+  // FTP (or only by SFTP) never compiles the other's library.
+  const { SftpDestination } = require('./sftpDestination') as typeof import('./sftpDestination');
   return new SftpDestination({
     host: spec.host,
     port: spec.port,
@@ -52,6 +54,7 @@ async function sftp(spec: SftpSpec, options: OpenDestinationOptions, signal?: Ab
 }
 
 async function ftp(spec: FtpSpec, secrets: SecretStore, signal?: AbortSignal): Promise<Destination> {
+  const { FtpDestination } = require('./ftpDestination') as typeof import('./ftpDestination');
   return new FtpDestination({
     protocol: spec.protocol,
     host: spec.host,
