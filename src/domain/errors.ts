@@ -181,6 +181,18 @@ export function cancelled(what = 'The transfer'): TransferError {
 }
 
 /**
+ * The requester's sign-in ran out while `where` was still being read (S3's role credentials or
+ * Entra's storage token): permanent, never a loop of refused reads; the workflow words it with how
+ * much was already sent.
+ */
+export function sessionExpired(where: string, detail: string, cause?: unknown): SourceError {
+  return new SourceError('SESSION_EXPIRED', `The sign-in expired while reading ${where} (${detail}).`, {
+    hint: 'Start a new request and sign in again to send the file.',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
  * Socket-level failures that mean "the network dropped us" rather than "the server said no".
  * Adapters map these to a retryable NETWORK error.
  */

@@ -63,17 +63,19 @@ describe('engine with S3 and Azure sources', () => {
     const body = randomBytes(4 * 1024 * 1024);
     await s3.seed('engine', 'moving.bin', body);
     const source = new S3Source({ endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS, region: 'us-east-1' });
+    // The replacement lands between two ranged GETs, not whenever a seed started from a progress
+    // event happens to finish: the first read from 512 KiB on waits for the new object to be stored.
+    // One read in flight at a time (readConcurrency 1, no read-ahead), so none started before it.
+    const replaceAt = 512 * 1024;
     let replaced: Promise<void> | undefined;
-    const pending = runTransfer(
-      s3Request(source, 'moving.bin', '/moving/moving.bin', {
-        tuning: { ...FAST, readConcurrency: 1 },
-        onProgress: (p) => {
-          if (!replaced && p.bytes >= 512 * 1024) replaced = s3.seed('engine', 'moving.bin', randomBytes(body.length));
-        },
-      }),
-    );
+    const read = source.read.bind(source);
+    source.read = async (bucket, object, range, signal) => {
+      if (range.start >= replaceAt) await (replaced ??= s3.seed('engine', 'moving.bin', randomBytes(body.length)));
+      return read(bucket, object, range, signal);
+    };
+    const pending = runTransfer(s3Request(source, 'moving.bin', '/moving/moving.bin', { tuning: { ...FAST, readConcurrency: 1, readAhead: 0 } }));
     const error = await pending.then(() => assert.fail('expected SOURCE_CHANGED'), (e: unknown) => e);
-    await replaced;
+    assert.ok(replaced, 'the transfer read past 512 KiB before failing');
     assert.ok(error instanceof FerryError && error.code === 'SOURCE_CHANGED' && !error.retryable, String(error));
     assert.deepEqual(await readdir(join(out.path, 'moving')), []);
   });

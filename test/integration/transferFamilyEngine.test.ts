@@ -105,9 +105,19 @@ describe('TransferFamilyEngine against a Transfer API fake', function () {
     const connectorId = fake.addConnector();
     fake.script(connectorId, { status: 'STUCK' });
     const c = new AbortController();
-    const sending = engine(connectorId).send(job('c.csv', c.signal));
-    setTimeout(() => c.abort(), 200);
+    // Cancel once the engine holds the transfer's ID and starts following it, not on a timer that
+    // a slow StartFileTransfer can outlast (that is the "cancelled before it started" case).
+    const log = new RecordingWorkflowLog();
+    const info = log.info.bind(log);
+    log.info = (fields, message) => {
+      info(fields, message);
+      if (message === 'Transfer Family transfer started') c.abort();
+    };
+    const sending = engine(connectorId, log).send(job('c.csv', c.signal));
     await assert.rejects(sending, (e: FerryError) => e.code === 'CANCELLED' && /may still complete/.test(e.message));
+    const started = fake.transfers.filter((t) => t.connectorId === connectorId);
+    assert.equal(started.length, 1);
+    await assert.rejects(sending, (e: FerryError) => e.message.includes(started[0]!.id), 'the error names the transfer');
   });
 
   it('without a client, finds the service through AWS_ENDPOINT_URL_TRANSFER', async () => {

@@ -1,5 +1,5 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { SourceError } from '../../domain/errors';
+import { SourceError, sessionExpired } from '../../domain/errors';
 
 /** A TokenCredential over one signed-in user's access token, and the switch that forgets it. */
 export interface RevocableCredential {
@@ -11,8 +11,9 @@ export interface RevocableCredential {
 /**
  * The user's Azure Storage access token as the TokenCredential @azure/storage-blob asks for. The
  * token lives in this closure (no MSAL cache, no refresh token: when it expires the session is
- * over). After `revoke()`, or once it has expired, getToken throws AUTH_FAILED naming the
- * request, never the token. It is a SourceError because it surfaces from the source's calls
+ * over). After `revoke()` getToken throws AUTH_FAILED, and once the token has expired
+ * SESSION_EXPIRED (as S3's role credentials do, so a transfer it cuts short says how far it got);
+ * both name the request, never the token. It is a SourceError because it surfaces from the source's calls
  * (AzureBlobSource passes SourceErrors through unchanged).
  *
  * Note: a storage client that already fetched the token keeps it in its pipeline's token cycler
@@ -34,9 +35,7 @@ export function userTokenCredential(
       }
       if (now().getTime() >= expiresOnTimestamp) {
         token = undefined;
-        throw new SourceError('AUTH_FAILED', `The Microsoft sign-in for request ${requestId} expired at ${expiresOn.toISOString()}.`, {
-          hint: 'Start a new request to sign in again.',
-        });
+        throw sessionExpired('Azure Blob Storage', `the Microsoft sign-in for request ${requestId} ended at ${expiresOn.toISOString()}`);
       }
       return { token, expiresOnTimestamp, tokenType: 'Bearer' };
     },

@@ -1,4 +1,4 @@
-import { SourceError, isNetworkErrno } from '../../domain/errors';
+import { SourceError, isNetworkErrno, sessionExpired } from '../../domain/errors';
 import { sourceCancelled, sourceChanged } from './sourceErrors';
 
 /** What an Azure Blob call was about, for the message. */
@@ -12,7 +12,7 @@ interface AzureRestError {
   code?: string;
   statusCode?: number;
   message?: string;
-  details?: { errorCode?: string; 'x-ms-request-id'?: string };
+  details?: { errorCode?: string; authenticationErrorDetail?: string; 'x-ms-request-id'?: string };
   cause?: unknown;
 }
 
@@ -52,6 +52,11 @@ export function azureError(e: unknown, target: AzureTarget, signal?: AbortSignal
   }
   if (status === 412 || status === 416 || code === 'ConditionNotMet' || code === 'InvalidRange') {
     return sourceChanged(where, `Azure answered ${detail}`, cause);
+  }
+  // Azure Storage refuses an expired bearer token (the requester's sign-in) with 401
+  // InvalidAuthenticationInfo and the detail "Lifetime validation failed. The token is expired."
+  if (status === 401 && AUTH_CODES.has(code) && /token is expired/i.test(`${err.message ?? ''} ${err.details?.authenticationErrorDetail ?? ''}`)) {
+    return sessionExpired(where, detail, cause);
   }
   if (AUTH_CODES.has(code) || CREDENTIAL_ERRORS.has(err.name ?? '')) {
     return new SourceError('AUTH_FAILED', `Azure did not accept the credentials for ${where} (${detail}).`, {

@@ -1,5 +1,5 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import { sessionExpired } from './s3Errors';
+import { sessionExpired } from '../../domain/errors';
 
 /**
  * The requester's role credentials as a provider that refuses once they have expired. S3 would

@@ -1,4 +1,4 @@
-import { SourceError, isNetworkErrno } from '../../domain/errors';
+import { SourceError, isNetworkErrno, sessionExpired } from '../../domain/errors';
 import { sourceCancelled, sourceChanged } from './sourceErrors';
 
 /** What an S3 call was about, for the message. */
@@ -116,15 +116,4 @@ export function s3Error(e: unknown, target: S3Target, signal?: AbortSignal): Sou
 export function describeS3(target: S3Target): string {
   if (!target.bucket) return 'the S3 bucket list';
   return `s3://${target.bucket}/${target.key ?? ''}`;
-}
-
-/**
- * The sign-in's credentials ran out while `where` was still being read: permanent (never a loop of
- * 403s), and the workflow words it with how much was already sent.
- */
-export function sessionExpired(where: string, detail: string, cause?: unknown): SourceError {
-  return new SourceError('SESSION_EXPIRED', `The sign-in expired while reading ${where} (${detail}).`, {
-    hint: 'Start a new request and sign in again to send the file.',
-    ...(cause === undefined ? {} : { cause }),
-  });
 }
