@@ -1,27 +1,36 @@
 /**
  * A child process for test/integration/sqliteTwoProcesses.test.ts: opens the SQLite stores on
  * argv[2], prints "ready", waits for a line on stdin (so the two writers start together), appends
- * argv[3] audit records tagged with writer argv[4], one every millisecond or so (so the two writers'
- * appends interleave rather than one finishing before the other wakes), prints the seqs it got as
- * one JSON line and exits.
+ * the first half of argv[3] audit records tagged with writer argv[4], prints "half", waits for a
+ * second line on stdin, appends the rest, prints the seqs it got as one JSON line and exits.
+ * The parent sends the second line only once both writers printed "half", so each writer's second
+ * half comes after the other's first half: the chain interleaves by construction, not by timing.
  * Run with `node --import tsx test/support/sqliteAppender.ts FILE COUNT WRITER`.
  */
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
 import { openSqliteStores } from '../../src/adapters/store/sqliteStores';
 
 async function run(): Promise<void> {
   const [file, countText, writer] = process.argv.slice(2);
   const count = Number(countText);
+  // readline buffers lines, so a line the parent sends early is not lost between the two waits.
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const nextLine = async (what: string): Promise<void> => {
+    if ((await lines.next()).done) throw new Error(`stdin closed before ${what}`);
+  };
   const stores = openSqliteStores({ file: file! });
   try {
     process.stdout.write('ready\n');
-    await once(process.stdin, 'data');
+    await nextLine('go');
     const seqs: number[] = [];
+    const half = Math.floor(count / 2);
     for (let i = 0; i < count; i++) {
+      if (i === half) {
+        process.stdout.write('half\n');
+        await nextLine('release');
+      }
       const record = await stores.audit.append({ type: 'test.append', actor: `writer-${writer}`, requestId: `FF-${writer}`, details: { writer: writer!, i } });
       seqs.push(record.seq);
-      await sleep(1);
     }
     process.stdout.write(`${JSON.stringify({ writer, seqs })}\n`);
   } finally {
