@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import type { Attachment } from 'botbuilder';
+import sinon from 'sinon';
 import { createLogger } from '../../src/log';
 import { ProgressReporter, retryAfterOf, statusOf, type CardTarget } from '../../src/bot/progressReporter';
 
 const log = createLogger({ level: 'silent' });
 const target = (activityId = 'm1', conversationId = 'c1'): CardTarget => ({ conversationId, reference: {}, activityId });
 const card = (n: number): Attachment => ({ contentType: 'application/vnd.microsoft.card.adaptive', content: { n } });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function httpError(status: number, retryAfter?: string): Error {
   return Object.assign(new Error(`HTTP ${status}`), { statusCode: status, response: { headers: { get: (n: string) => (n === 'retry-after' ? retryAfter : undefined) } } });
@@ -24,6 +24,18 @@ function channel(failures: Error[] = []) {
 }
 
 describe('ProgressReporter', () => {
+  // The reporter paces itself with setTimeout and Date.now: on a fake clock every interval and
+  // Retry-After is exact, so what is coalesced does not depend on how busy the machine is.
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => (clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })));
+  afterEach(() => clock.restore());
+  const sleep = (ms: number) => clock.tickAsync(ms);
+  /** Lets the reporter's waits run out, then `delivered` (a final card) settles. */
+  const settled = async (delivered: Promise<void>) => {
+    await clock.runAllAsync();
+    await delivered;
+  };
+
   it('sends at most one update per interval per conversation, newest card wins', async () => {
     const ch = channel();
     const reporter = new ProgressReporter(ch.update, log, { intervalMs: 150 });
@@ -31,12 +43,10 @@ describe('ProgressReporter', () => {
       reporter.progress(target(), card(i));
       await sleep(10);
     }
-    await reporter.final(target(), card(99));
-    const sent = ch.updates.map((u) => u.n);
-    assert.equal(sent[0], 1, 'the first update goes at once');
-    assert.equal(sent.at(-1), 99, 'the final card is last');
-    assert.ok(sent.length <= 5, `coalesced: ${sent.join(',')}`);
-    for (let i = 1; i < ch.updates.length; i++) assert.ok(ch.updates[i]!.at - ch.updates[i - 1]!.at >= 145, 'spaced by the interval');
+    await settled(reporter.final(target(), card(99)));
+    // Card 1 goes at once; at 150 and 300 ms the newest queued card (15, then 30) goes; the final card waits its interval.
+    assert.deepEqual(ch.updates.map((u) => u.n), [1, 15, 30, 99], 'coalesced, newest card wins');
+    for (let i = 1; i < ch.updates.length; i++) assert.ok(ch.updates[i]!.at - ch.updates[i - 1]!.at >= 150, 'spaced by the interval');
     reporter.close();
   });
 
@@ -47,11 +57,11 @@ describe('ProgressReporter', () => {
     reporter.progress(target('b', 'c2'), card(2));
     const done = reporter.final(target('a', 'c1'), card(3));
     reporter.progress(target('a', 'c1'), card(4));
-    await done;
+    await settled(done);
     await sleep(250);
     assert.deepEqual(ch.updates.filter((u) => u.activityId === 'a').map((u) => u.n), [1, 3]);
     assert.deepEqual(ch.updates.filter((u) => u.activityId === 'b').map((u) => u.n), [2]);
-    assert.ok(Math.abs(ch.updates.find((u) => u.n === 2)!.at - ch.updates.find((u) => u.n === 1)!.at) < 100, 'another conversation is not held back');
+    assert.equal(ch.updates.find((u) => u.n === 2)!.at, ch.updates.find((u) => u.n === 1)!.at, 'another conversation is not held back');
     reporter.close();
   });
 
@@ -59,12 +69,12 @@ describe('ProgressReporter', () => {
     const ch = channel();
     const reporter = new ProgressReporter(ch.update, log, { intervalMs: 20 });
     reporter.progress(target(), card(1));
-    await reporter.final(target(), card(2));
+    await settled(reporter.final(target(), card(2)));
     reporter.reopen(target());
     reporter.progress(target(), card(1));
     await sleep(60);
     reporter.progress(target(), card(4));
-    await reporter.final(target(), card(5));
+    await settled(reporter.final(target(), card(5)));
     assert.deepEqual(ch.updates.map((u) => u.n), [1, 2, 1, 4, 5]);
     reporter.close();
   });
@@ -75,10 +85,10 @@ describe('ProgressReporter', () => {
     reporter.progress(target(), card(1));
     await sleep(20);
     reporter.progress(target(), card(2));
-    await reporter.final(target(), card(3));
+    await settled(reporter.final(target(), card(3)));
     assert.deepEqual(ch.updates.map((u) => u.n), [1, 3, 3]);
-    assert.ok(ch.updates[1]!.at - ch.updates[0]!.at >= 990);
-    assert.ok(ch.updates[2]!.at - ch.updates[1]!.at >= 990);
+    assert.ok(ch.updates[1]!.at - ch.updates[0]!.at >= 1000, 'waited the Retry-After');
+    assert.ok(ch.updates[2]!.at - ch.updates[1]!.at >= 1000, 'waited the Retry-After');
     reporter.close();
   });
 
@@ -96,7 +106,7 @@ describe('ProgressReporter', () => {
   it('gives a card up after repeated throttling', async () => {
     const ch = channel([httpError(429, '0'), httpError(429, '0'), httpError(429, '0')]);
     const reporter = new ProgressReporter(ch.update, log, { intervalMs: 10, maxThrottled: 2 });
-    await reporter.final(target(), card(1));
+    await settled(reporter.final(target(), card(1)));
     assert.equal(ch.updates.length, 3);
     reporter.close();
   });

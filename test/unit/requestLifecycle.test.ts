@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sinon from 'sinon';
 import { JsonlAudit } from '../../src/adapters/audit/jsonlAudit';
 import { verifyAuditChain } from '../../src/domain/auditChain';
 import type { AuditEvent, AuditLog, AuditRecord } from '../../src/ports/auditLog';
@@ -27,7 +28,9 @@ import { tempDir } from '../support/tmp';
 
 const FORM = { environment: 'DEV', cloud: 'AWS', region: 'eu-west-1', assignmentGroup: 'DataOps', priority: '3', justification: 'Request lifecycle unit test.' };
 const alice: Actor = { userId: 'user-alice', tenantId: 't1', name: 'Alice' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Taken before any test fakes the clock: `until` polls in real time while the workflow's timers are fake.
+const { setTimeout: realSetTimeout } = globalThis;
+const sleep = (ms: number) => new Promise((r) => realSetTimeout(r, ms));
 
 /** A transfer engine the test drives: each run waits until the test settles it (abort alone does not). */
 function scriptedEngine() {
@@ -171,20 +174,27 @@ describe('RequestWorkflow: the ends of a request', () => {
   });
 
   it('keeps what Retry needs however long the transfer ran', async () => {
-    // A time-to-live of about 60 ms: far shorter than this transfer.
-    const { workflow, engine, finished } = build({ policy: { requestTtlMinutes: 0.001, retryWindowMinutes: 0.001 } });
-    const id = await toConfirm(workflow);
-    await workflow.confirmTransfer(alice, id);
-    const run = await until('the transfer to start', () => engine.runs[0]);
-    await sleep(300);
-    run.reject(new DestinationError('NETWORK', 'The connection to the test server dropped.'));
-    const end = await until('the end of the transfer', () => finished.find((f) => f.record.id === id));
-    assert.equal(end.screen.kind === 'failed' && end.screen.canRetry, true, 'Retry is offered');
-    const retried = await workflow.retry(alice, id);
-    assert.equal(retried.screen.kind, 'progress');
-    const second = await until('the retried transfer', () => engine.runs[1]);
-    second.resolve(engine.result(second.request));
-    await until('the retried transfer to complete', () => finished.find((f) => f.record.id === id && f.screen.kind === 'completed'));
+    // The vault's time-to-live is a setTimeout: on a fake clock it passes only where the test moves
+    // time (while the transfer runs), not while a busy machine gets from one step to the next.
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldClearNativeTimers: true });
+    try {
+      // A time-to-live of about 60 ms: far shorter than this transfer.
+      const { workflow, engine, finished } = build({ policy: { requestTtlMinutes: 0.001, retryWindowMinutes: 0.001 } });
+      const id = await toConfirm(workflow);
+      await workflow.confirmTransfer(alice, id);
+      const run = await until('the transfer to start', () => engine.runs[0]);
+      await clock.tickAsync(300);
+      run.reject(new DestinationError('NETWORK', 'The connection to the test server dropped.'));
+      const end = await until('the end of the transfer', () => finished.find((f) => f.record.id === id));
+      assert.equal(end.screen.kind === 'failed' && end.screen.canRetry, true, 'Retry is offered');
+      const retried = await workflow.retry(alice, id);
+      assert.equal(retried.screen.kind, 'progress');
+      const second = await until('the retried transfer', () => engine.runs[1]);
+      second.resolve(engine.result(second.request));
+      await until('the retried transfer to complete', () => finished.find((f) => f.record.id === id && f.screen.kind === 'completed'));
+    } finally {
+      clock.restore();
+    }
   });
 
   it('forgets the idempotency memo once a request has ended', async () => {
@@ -356,11 +366,21 @@ describe('RequestWorkflow: the ends of a request', () => {
     const id = await toConfirm(workflow);
     await workflow.confirmTransfer(alice, id);
     const run = await until('the transfer to start', () => engine.runs[0]);
-    audit.down = true;
-    run.resolve(engine.result(run.request));
-    await until('the end of the transfer', () => finished.find((f) => f.record.id === id && f.screen.kind === 'completed'));
-    assert.ok(!(await audit.inner.readAll()).some((r) => r.type === 'transfer.completed'), 'nothing could be written meanwhile');
-    audit.down = false;
+    // The trail retries a down store after 1, 2, 5... s of real time: on a slow machine a retry could
+    // fail while the store is still down and push the next one past `until`. On a fake clock no retry
+    // happens until the store is back and the test moves time on.
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldClearNativeTimers: true });
+    try {
+      audit.down = true;
+      run.resolve(engine.result(run.request));
+      await until('the end of the transfer', () => finished.find((f) => f.record.id === id && f.screen.kind === 'completed'));
+      assert.ok(!(await audit.inner.readAll()).some((r) => r.type === 'transfer.completed'), 'nothing could be written meanwhile');
+      audit.down = false;
+      // Past the trail's longest pause (a minute), so its retry is due whatever it has counted.
+      await clock.tickAsync(60_000);
+    } finally {
+      clock.restore();
+    }
     const types = await until('the waiting events to be written', async () => {
       const mine = (await audit.inner.readAll()).filter((r) => r.requestId === id).map((r) => r.type);
       return mine.includes('transfer.completed') && mine;

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
 import { WorkflowError } from '../../src/domain/workflowError';
 import type { IdentityProvider, IdentitySession } from '../../src/ports/identityProvider';
 import { createLogger } from '../../src/log';
 import { SignInSessions, type SessionEndCause } from '../../src/workflow/sessions';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function provider(signedOut: IdentitySession[]): IdentityProvider {
   return {
@@ -18,6 +17,13 @@ function provider(signedOut: IdentitySession[]): IdentityProvider {
 const session = (requestId: string): IdentitySession => ({ requestId, principal: 'p', source: {} as IdentitySession['source'] });
 
 describe('SignInSessions: the browse window', () => {
+  // The browse window and auto-logout are setTimeout timers: on a fake clock they end exactly when
+  // due, so a busy machine cannot let one fire early or late relative to the test's steps.
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => (clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })));
+  afterEach(() => clock.restore());
+  const sleep = (ms: number) => clock.tickAsync(ms);
+
   it('ends a session nobody browses with, signing it out, while use keeps it open', async () => {
     const signedOut: IdentitySession[] = [];
     const sessions = new SignInSessions(provider(signedOut), createLogger({ level: 'silent' }), 0.5);
@@ -40,9 +46,9 @@ describe('SignInSessions: the browse window', () => {
     const s = session('FF-XFER0001');
     sessions.open(s.requestId, s);
     sessions.endAfter(s.requestId, 0.8, 'auto-logout');
-    await sleep(300);
-    assert.ok(sessions.get(s.requestId), 'the browse window no longer ends it');
-    await sleep(900);
+    await sleep(799);
+    assert.ok(sessions.get(s.requestId), 'the browse window no longer ends it, nor auto-logout before it is due');
+    await sleep(1);
     assert.equal(sessions.get(s.requestId), undefined, 'auto-logout did');
     assert.deepEqual(signedOut, [s]);
   });
