@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runTransfer } from '../../src/transfer/engine';
 import { BotHarness, type ChatUser } from '../support/botHarness';
 import { actionsOf, cardOf, cardText } from '../support/cardQuery';
 import { seedSources } from '../support/sampleSources';
@@ -10,11 +11,22 @@ const INACTIVE = /no longer active/i;
 
 describe('e2e: forged, stale and repeated card actions', () => {
   let harness: BotHarness;
+  /** While set, every transfer waits for it before the real engine runs. */
+  let transferGate: Promise<void> | undefined;
+  /** Transfers handed to the engine so far. */
+  let transfersRun = 0;
 
   before(async () => {
     harness = await BotHarness.start({
       seed: async (dir) => {
         await seedSources(dir, { extraFiles: 45 });
+      },
+      overrides: {
+        runTransfer: async (request) => {
+          transfersRun++;
+          await transferGate;
+          return runTransfer(request);
+        },
       },
     });
   });
@@ -120,12 +132,23 @@ describe('e2e: forged, stale and repeated card actions', () => {
     await user.click('files.open', { match: { prefix: 'exports/' } });
     await user.click('file.pick', { match: { objectKey: 'exports/blob.bin' } });
     await user.click('dest.submit', { inputs: { savedDestination: 'Local outbox', overwrite: 'rename' } });
-    const [a, b] = await Promise.all([user.click('transfer.confirm'), user.click('transfer.confirm')]);
-    assert.deepEqual(a.body?.value, b.body?.value, 'both clicks get the same progress card');
+    // Held until both clicks are answered: a transfer that ended in between would leave the second
+    // click a completed request (refused) instead of the running one (answered from the memo).
+    let release!: () => void;
+    transferGate = new Promise<void>((resolve) => (release = resolve));
+    const runsBefore = transfersRun;
+    try {
+      const [a, b] = await Promise.all([user.click('transfer.confirm'), user.click('transfer.confirm')]);
+      assert.deepEqual(a.body?.value, b.body?.value, 'both clicks get the same progress card');
+    } finally {
+      release();
+      transferGate = undefined;
+    }
     await user.waitFor('the completion message', () => user.messages().find((m) => String(m.activity.text ?? '').includes('blob.bin has been transferred')));
     const late = await user.send('transfer.confirm', { requestId });
     assert.match(cardText(late.body?.value), INACTIVE, 'a resend after the end starts nothing');
     const audit = (await harness.app.audit.readAll()).filter((r) => r.requestId === requestId);
+    assert.equal(transfersRun - runsBefore, 1, 'one transfer reached the engine');
     assert.equal(audit.filter((r) => r.type === 'transfer.started').length, 1);
     assert.equal(audit.filter((r) => r.type === 'transfer.completed').length, 1);
     assert.equal(user.messages().filter((m) => String(m.activity.text ?? '').includes('has been transferred')).length, 1);

@@ -130,10 +130,18 @@ describe('AwsSsoIdentity against the fake IAM Identity Center (real SDK clients,
     return expectFailure(promise, { type: IdentityError, code, withHint: true });
   }
 
-  /** Lets the background poller run (it yields on every virtual sleep) until `done` holds. */
-  async function until(done: () => boolean): Promise<void> {
-    for (let i = 0; i < 10_000 && !done(); i++) await new Promise((r) => setImmediate(r));
-    assert.ok(done(), 'the condition was never reached');
+  /**
+   * Lets the background poller run until `done` holds; fails naming `what` after 20 s of real time
+   * (its calls to the fake are real HTTP, however fast the virtual clock runs). Checked on every
+   * turn, not on a timer: the test then acts (aborts) before the poller's next call, where on a
+   * timer the poller, whose virtual sleeps take no real time, is caught in the middle of one.
+   */
+  async function until(what: string, done: () => boolean): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!done()) {
+      if (Date.now() > deadline) assert.fail(`timed out after 20 s waiting for ${what}`);
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   describe('client registration', () => {
@@ -288,7 +296,7 @@ describe('AwsSsoIdentity against the fake IAM Identity Center (real SDK clients,
       const s = scope();
       const controller = new AbortController();
       const challenge = await p.beginSignIn(s, controller.signal);
-      await until(() => fake.polls(userCodeOf(challenge)).length >= 2);
+      await until('a second CreateToken poll', () => fake.polls(userCodeOf(challenge)).length >= 2);
       controller.abort();
       await fails(p.awaitSignIn(s), 'CANCELLED');
       const seen = fake.count('CreateToken');
@@ -362,7 +370,7 @@ describe('AwsSsoIdentity against the fake IAM Identity Center (real SDK clients,
       const s = scope();
       fake.scriptNext({ then: { approve: 'alice@example.com' } });
       await p.beginSignIn(s);
-      await until(() => asked.length === 1);
+      await until('the role question', () => asked.length === 1);
       const accounts = asked[0]!;
       assert.equal(accounts.requestId, s.requestId);
       assert.equal(accounts.question.step, 'account');
@@ -431,10 +439,10 @@ describe('AwsSsoIdentity against the fake IAM Identity Center (real SDK clients,
       const lifetime = new AbortController();
       fake.scriptNext({ then: { approve: 'alice@example.com' } });
       await p.beginSignIn(s, lifetime.signal);
-      await until(() => asked.length === 1);
+      await until('the role question', () => asked.length === 1);
       lifetime.abort();
       await fails(p.awaitSignIn(s), 'CANCELLED');
-      await until(() => fake.count('Logout') === 1);
+      await until('the Logout of the token', () => fake.count('Logout') === 1);
       assert.equal(fake.activeTokens(), 0);
       assert.equal(fake.count('GetRoleCredentials'), 0);
     });
