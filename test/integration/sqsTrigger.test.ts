@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { SqsTrigger } from '../../src/adapters/trigger/sqsTrigger';
 import type { ObjectEvent } from '../../src/ports/objectEvents';
 import { startFauxqs, type FauxqsServer } from '../support/fauxqsServer';
@@ -13,6 +13,47 @@ async function until(what: string, check: () => boolean, timeoutMs = 30_000): Pr
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+interface SentCommand {
+  name: string;
+  /** ReceiveMessage: the visibility timeout and long-poll wait asked, and the IDs and receive counts of what came back. */
+  visibilityTimeout?: number;
+  waitTimeSeconds?: number;
+  receivedIds: string[];
+  receiveCounts: Array<string | undefined>;
+  /** DeleteMessage, ChangeMessageVisibility: the message acted on. */
+  receiptHandle?: string;
+  /** Unset while in flight; then 'answered', or the name of the error it rejected with (AbortError: its abort signal fired). */
+  outcome?: string;
+}
+
+/** Records every command `client` sends, in order, with what SQS answered to a receive. */
+function recordCommands(client: SQSClient): SentCommand[] {
+  const sent: SentCommand[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { VisibilityTimeout?: number; WaitTimeSeconds?: number; ReceiptHandle?: string };
+      const entry: SentCommand = { name: context.commandName ?? '?', receivedIds: [], receiveCounts: [], receiptHandle: input.ReceiptHandle };
+      if (entry.name === 'ReceiveMessageCommand') Object.assign(entry, { visibilityTimeout: input.VisibilityTimeout, waitTimeSeconds: input.WaitTimeSeconds });
+      sent.push(entry);
+      let result: Awaited<ReturnType<typeof next>>;
+      try {
+        result = await next(args);
+      } catch (e) {
+        entry.outcome = (e as Error)?.name ?? String(e);
+        throw e;
+      }
+      entry.outcome = 'answered';
+      for (const m of (result.output as { Messages?: Message[] }).Messages ?? []) {
+        entry.receivedIds.push(m.MessageId!);
+        entry.receiveCounts.push(m.Attributes?.ApproximateReceiveCount);
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  return sent;
 }
 
 describe('SqsTrigger against fauxqs', function () {
@@ -37,8 +78,8 @@ describe('SqsTrigger against fauxqs', function () {
     return { name, url: queueUrl, arn: queueArn };
   }
 
-  function trigger(queueUrl: string, log = new RecordingWorkflowLog(), visibilityTimeoutSeconds = 1): SqsTrigger {
-    const t = new SqsTrigger({ queueUrl, visibilityTimeoutSeconds, waitTimeSeconds: 1, client: fauxqs.client(), log });
+  function trigger(queueUrl: string, log = new RecordingWorkflowLog(), visibilityTimeoutSeconds = 1, client = fauxqs.client()): SqsTrigger {
+    const t = new SqsTrigger({ queueUrl, visibilityTimeoutSeconds, waitTimeSeconds: 1, client, log });
     triggers.push(t);
     return t;
   }
@@ -63,16 +104,22 @@ describe('SqsTrigger against fauxqs', function () {
   it('leaves a message whose handler throws; it is delivered again after the visibility timeout', async () => {
     const q = queue();
     const log = new RecordingWorkflowLog();
-    const attempts: number[] = [];
-    await fauxqs.send(q.url, s3EventBody({ bucket: 'outbound', key: 'flaky.csv', size: 1 }));
-    let failuresLeft = 1;
-    await trigger(q.url, log).start(async () => {
-      attempts.push(Date.now());
-      if (failuresLeft-- > 0) throw new Error('store unavailable');
+    const client = fauxqs.client();
+    const sent = recordCommands(client);
+    const id = await fauxqs.send(q.url, s3EventBody({ bucket: 'outbound', key: 'flaky.csv', size: 1 }));
+    let attempts = 0;
+    await trigger(q.url, log, 1, client).start(async () => {
+      if (++attempts === 1) throw new Error('store unavailable');
     });
-    await until('a second delivery and the delete', () => attempts.length === 2 && fauxqs.counts(q.name).ready + fauxqs.counts(q.name).inflight === 0);
-    // Not redelivered at once: the message stayed hidden for its visibility timeout (1 s).
-    assert.ok(attempts[1]! - attempts[0]! >= 900, `redelivered after ${attempts[1]! - attempts[0]!} ms`);
+    await until('a second delivery and the delete', () => attempts === 2 && fauxqs.counts(q.name).ready + fauxqs.counts(q.name).inflight === 0);
+    // Not handed back at once: between the two deliveries the trigger neither deleted the message
+    // nor shortened its visibility timeout, so only that timeout (1 s, asked on the receive) can
+    // have brought it back; SQS counts the second delivery as the same message's second receive.
+    const mine = sent.filter((c) => c.receivedIds.includes(id) || c.receiptHandle !== undefined);
+    assert.deepEqual(
+      mine.map((c) => (c.name === 'ReceiveMessageCommand' ? `receive (visibility ${c.visibilityTimeout} s): count ${c.receiveCounts[c.receivedIds.indexOf(id)]}` : c.name)),
+      ['receive (visibility 1 s): count 1', 'receive (visibility 1 s): count 2', 'DeleteMessageCommand'],
+    );
     assert.equal(log.find('left for redelivery').length, 1);
     assert.equal(log.find('left for redelivery')[0]!.fields.key, 'flaky.csv');
   });
@@ -80,23 +127,42 @@ describe('SqsTrigger against fauxqs', function () {
   it('deletes only after the handler resolved: stop() waits for it, and a trigger that dies first leaves the message', async () => {
     const q = queue();
     await fauxqs.send(q.url, s3EventBody({ bucket: 'outbound', key: 'slow.csv', size: 1 }));
+    const client = fauxqs.client();
+    const sent = recordCommands(client);
+    const names = (): string[] => sent.map((c) => c.name);
+    // The handler blocks on a latch only the test opens, and says when it has been called.
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    let called = 0;
-    const first = trigger(q.url, new RecordingWorkflowLog(), 30);
+    let called!: () => void;
+    const handlerCalled = new Promise<void>((r) => (called = r));
+    const first = trigger(q.url, new RecordingWorkflowLog(), 30, client);
     await first.start(async () => {
-      called++;
+      called();
       await held;
     });
-    await until('the handler to be running', () => called === 1);
-    assert.deepEqual(fauxqs.counts(q.name), { ready: 0, delayed: 0, inflight: 1 });
     let stopped = false;
-    const stopping = first.stop().then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(stopped, false, 'stop() must wait for the handler in flight');
-    assert.deepEqual(fauxqs.counts(q.name), { ready: 0, delayed: 0, inflight: 1 });
-    release();
+    let stopping: Promise<unknown> | undefined;
+    try {
+      await handlerCalled;
+      // A delete sent before or along with the handler's call is recorded by now (the middleware
+      // records a command on send, before anything awaits): none, nor a further receive.
+      assert.deepEqual(names(), ['GetQueueAttributesCommand', 'ReceiveMessageCommand']);
+      assert.deepEqual(fauxqs.counts(q.name), { ready: 0, delayed: 0, inflight: 1 });
+      stopping = first.stop().then(() => (stopped = true));
+      // Let every callback already queued run: all a stop() that does not wait for the handler needs
+      // to resolve. The one it does wait for is the latch, which stays shut until the test opens it.
+      await new Promise((r) => setImmediate(r));
+      assert.equal(stopped, false, 'stop() must wait for the handler in flight');
+      assert.deepEqual(names(), ['GetQueueAttributesCommand', 'ReceiveMessageCommand'], 'nothing deleted while the handler is pending');
+      assert.deepEqual(fauxqs.counts(q.name), { ready: 0, delayed: 0, inflight: 1 });
+    } finally {
+      // Opened when an assertion fails too, or afterEach's stop() would wait for the handler forever.
+      release();
+    }
     await stopping;
+    // stop() resolved only after the delete the handler's resolving let through.
+    assert.deepEqual(names(), ['GetQueueAttributesCommand', 'ReceiveMessageCommand', 'DeleteMessageCommand']);
+    assert.equal(sent[2]!.outcome, 'answered');
     assert.deepEqual(fauxqs.counts(q.name), { ready: 0, delayed: 0, inflight: 0 }, 'deleted once the handler resolved');
 
     // A consumer that dies with the handler pending (its process killed: it never deletes) leaves
@@ -189,18 +255,26 @@ describe('SqsTrigger against fauxqs', function () {
     assert.deepEqual(seen, ['env endpoint.csv']);
   });
 
-  it('start() names a queue that does not exist; stop() ends a long poll promptly', async () => {
+  it('start() names a queue that does not exist; stop() cancels the long poll in flight', async () => {
     const missing = `${fauxqs.endpoint}/000000000000/no-such-queue`;
     const t = new SqsTrigger({ queueUrl: missing, visibilityTimeoutSeconds: 30, client: fauxqs.client(), log: new RecordingWorkflowLog() });
     await assert.rejects(t.start(async () => undefined), (e: Error & { code?: string }) => e.code === 'NOT_FOUND' && e.message.includes(missing));
 
     const q = queue();
-    const polling = new SqsTrigger({ queueUrl: q.url, visibilityTimeoutSeconds: 30, waitTimeSeconds: 20, client: fauxqs.client(), log: new RecordingWorkflowLog() });
+    const client = fauxqs.client();
+    const sent = recordCommands(client);
+    const polling = new SqsTrigger({ queueUrl: q.url, visibilityTimeoutSeconds: 30, waitTimeSeconds: 20, client, log: new RecordingWorkflowLog() });
     await polling.start(async () => undefined);
-    await new Promise((r) => setTimeout(r, 300));
-    const started = Date.now();
+    await until('the long poll to be sent', () => sent.some((c) => c.name === 'ReceiveMessageCommand'));
     await polling.stop();
-    assert.ok(Date.now() - started < 10_000, 'stop() waited for the 20 s long poll');
+    // The queue is empty, so the only way that 20 s poll ends without being cancelled is SQS's
+    // empty answer at the end of it; stop() resolved with the poll rejected by its abort signal
+    // instead, and no other receive was started.
+    const receives = sent.filter((c) => c.name === 'ReceiveMessageCommand');
+    assert.deepEqual(
+      receives.map((c) => ({ waitTimeSeconds: c.waitTimeSeconds, outcome: c.outcome })),
+      [{ waitTimeSeconds: 20, outcome: 'AbortError' }],
+    );
   });
 
   it('an unreachable SQS is logged as a warning with its backoff, and the loop keeps going', async () => {
