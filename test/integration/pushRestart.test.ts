@@ -9,6 +9,7 @@ import { temporaryPathFor } from '../../src/transfer/remotePath';
 import { ClaimLedger } from '../../src/push/claimLedger';
 import { stableId } from '../../src/push/fileFerryPushEngine';
 import type { PushObjectRecord } from '../../src/push/pushRecord';
+import { PausableProxy } from '../support/pausableProxy';
 import { pushHarness, pushProcessEnv, sshdSpec, startPushProcess, until, type PushProcess } from '../support/pushHarness';
 import { S3RVER_CREDENTIALS, startS3rver, type S3rverServer } from '../support/s3rverServer';
 import { startSshd, type SshdServer } from '../support/sshdServer';
@@ -37,6 +38,8 @@ describe('push mode: the process killed in the middle of a 200-object burst (fil
   this.timeout(600_000);
   let s3: S3rverServer;
   let sshd: SshdServer;
+  /** Between the pushing processes and sshd: frozen for the kill, so sends are in flight when it lands. */
+  let proxy: PausableProxy;
   let dir: { path: string; remove: () => Promise<void> };
   const processes: PushProcess[] = [];
   const bodies = new Map<string, Buffer>();
@@ -62,6 +65,7 @@ describe('push mode: the process killed in the middle of a 200-object burst (fil
 
   before(async () => {
     [s3, sshd, dir] = await Promise.all([startS3rver(), startSshd(), tempDir('push-restart')]);
+    proxy = await PausableProxy.start(sshd.port);
     folder = join(sshd.rootDir, 'restart');
     await Promise.all(Array.from({ length: COUNT }, async (_, i) => {
       // Sizes from 16 KiB to about 90 KiB: small enough for a quick test, large enough that a send is not instant.
@@ -72,7 +76,7 @@ describe('push mode: the process killed in the middle of a 200-object burst (fil
     }));
     const destinations = join(dir.path, 'destinations.json');
     await writeFile(destinations, JSON.stringify([
-      { name: 'Partner', protocol: 'sftp', host: '127.0.0.1', port: sshd.port, username: sshd.user, remoteFolder: folder, hostKeyFingerprint: sshd.hostKeyFingerprint, passwordRef: `env:${PASSWORD_VAR}` },
+      { name: 'Partner', protocol: 'sftp', host: '127.0.0.1', port: proxy.port, username: sshd.user, remoteFolder: folder, hostKeyFingerprint: sshd.hostKeyFingerprint, passwordRef: `env:${PASSWORD_VAR}` },
     ]));
     rulesFile = join(dir.path, 'rules.json');
     // A short lease, so the second process takes over the dead one's claims within seconds.
@@ -100,7 +104,15 @@ describe('push mode: the process killed in the middle of a 200-object burst (fil
     }, 240_000).catch((e: Error) => {
       throw new Error(`${e.message}\n${first.output()}`);
     });
+    // Then the link freezes: no send can finish or fail for tens of seconds (idle and keepalive
+    // timeouts), so a claim the ledger holds now is still held when the kill lands.
+    proxy.pause();
+    await until('a claim held by the first process', async () => (await ledgerRecords()).some((r) => r.state === 'claimed'), 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${first.output()}`);
+    });
     await first.kill('SIGKILL');
+    // Its connections are gone from the proxy too, so no byte it had in flight can reach sshd later.
+    await until('the dead process\'s connections closed', async () => proxy.openSockets === 0, 30_000);
     for (const f of (await filesUnder(folder)).filter((p) => !PART.test(p))) {
       const s = await stat(f);
       atKill.set(f, { ino: s.ino, mtimeMs: s.mtimeMs });
@@ -109,6 +121,8 @@ describe('push mode: the process killed in the middle of a 200-object burst (fil
     for (const r of await ledgerRecords()) if (r.state === 'claimed') claimedAtKill.push(r.key);
     assert.ok(claimedAtKill.length > 0, 'the first process died holding claims (sends in flight)');
 
+    // The dead process's held bytes were dropped with its connections; the second process's flow.
+    proxy.resume();
     const second = await startPushProcess(rulesFile, env);
     processes.push(second);
     await until('all 200 sent', async () => (await ledgerRecords()).filter((r) => r.state === 'sent').length === COUNT, 300_000).catch((e: Error) => {
@@ -119,7 +133,7 @@ describe('push mode: the process killed in the middle of a 200-object burst (fil
 
   after(async () => {
     for (const p of processes) await p.stop();
-    await Promise.all([s3?.stop(), sshd?.stop(), dir?.remove()]);
+    await Promise.all([s3?.stop(), proxy?.close(), sshd?.stop(), dir?.remove()]);
   });
 
   it('200 byte-identical files on the server, no temporary file left', async () => {

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Source } from '../../src/adapters/source/s3Source';
+import type { StorageSource } from '../../src/ports/storageSource';
 import type { PushObjectRecord } from '../../src/push/pushRecord';
 import { PollTrigger } from '../../src/push/pollTrigger';
 import { freePort } from '../support/ports';
@@ -17,6 +18,45 @@ async function records(h: { runner: { ledger: { records(rule?: string): AsyncGen
   const out: PushObjectRecord[] = [];
   for await (const d of h.runner.ledger.records(rule)) out.push(d.body);
   return out;
+}
+
+/**
+ * `inner`, except that the first object's read is held until another object's read begins: two
+ * sends are then in flight at once by construction, not by the machine's scheduling. A runner that
+ * sent one object at a time would never release it (the hold ends only with its send's signal, and
+ * then no overlap is counted).
+ */
+function overlapLatch(inner: StorageSource): { source: StorageSource; overlapped: () => boolean } {
+  let firstKey: string | undefined;
+  let holding = false;
+  let overlapped = false;
+  let release = (): void => undefined;
+  const source: StorageSource = {
+    scheme: inner.scheme,
+    parallelReads: inner.parallelReads,
+    listContainers: (signal) => inner.listContainers(signal),
+    list: (container, options, signal) => inner.list(container, options, signal),
+    stat: (container, key, signal) => inner.stat(container, key, signal),
+    read: async (container, object, range, signal) => {
+      if (firstKey === undefined) {
+        firstKey = object.key;
+        holding = true;
+        await new Promise<void>((resolve, reject) => {
+          release = resolve;
+          signal?.addEventListener('abort', () => {
+            holding = false;
+            reject(signal.reason);
+          }, { once: true });
+        });
+      } else if (holding && object.key !== firstKey) {
+        holding = false;
+        overlapped = true;
+        release();
+      }
+      return inner.read(container, object, range, signal);
+    },
+  };
+  return { source, overlapped: () => overlapped };
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -47,11 +87,12 @@ describe('push runner (s3rver → sshd)', function () {
       bodies.set(key, body);
       await s3.seed('outbound', key, body);
     }));
+    const latch = overlapLatch(source);
     const h = pushHarness({
       dir: dir.path,
       password: sshd.password,
       destinations: { Partner: sshdSpec(sshd) },
-      source: () => source,
+      source: () => latch.source,
       rulesJson: {
         settings: { maxInFlight: 6, scanSeconds: 0.2, retryBaseSeconds: 0.1 },
         rules: [{ name: 'burst', source: 's3://outbound/burst/', match: { extensions: ['.csv'] }, destination: { name: 'Partner', folder: `${sshd.rootDir}/burst/{yyyy}/{name}`, connections: 4 }, stability: 1, triggers: { poll: { seconds: 1 } } }],
@@ -62,6 +103,7 @@ describe('push runner (s3rver → sshd)', function () {
     h.runner.start();
     await poll.start(h.runner.handle);
     try {
+      await until('a second send to start while the first is held', async () => latch.overlapped(), 60_000);
       await until('200 objects sent', async () => (await records(h, 'burst')).filter((r) => r.state === 'sent').length === 200, 240_000);
     } finally {
       await poll.stop();
@@ -83,6 +125,7 @@ describe('push runner (s3rver → sshd)', function () {
     const engine = h.engines.get('burst')!;
     assert.equal(engine.sends, 200);
     assert.ok(engine.peak <= 4, `per-destination peak ${engine.peak}`);
+    // Certain, not hoped for: the latch held the first send until a second had begun.
     assert.ok(engine.peak >= 2, `sends ran in parallel (peak ${engine.peak})`);
     assert.ok(h.global.peak <= 6);
     assert.equal(h.runner.inFlight, 0);
@@ -92,11 +135,16 @@ describe('push runner (s3rver → sshd)', function () {
     const v1 = randomBytes(5000);
     const v2 = randomBytes(7000);
     await s3.seed('outbound', 'over/report.csv', v1);
+    // The runner's clock stands still unless the test moves it, so the overwrite lands inside the
+    // 2 s stability wait by construction, however slowly the machine runs.
+    const start = Date.parse('2031-03-04T12:00:00Z');
+    let clock = new Date(start);
     const h = pushHarness({
       dir: dir.path,
       password: sshd.password,
       destinations: { Partner: sshdSpec(sshd) },
       source: () => source,
+      now: () => clock,
       rulesJson: { settings: { scanSeconds: 0.2 }, rules: [{ name: 'over', source: 's3://outbound/over/', destination: { name: 'Partner', folder: `${sshd.rootDir}/over/{name}` }, stability: 2, triggers: { sqs: { queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/outbound' } } }] },
     });
     h.runner.start();
@@ -105,8 +153,15 @@ describe('push runner (s3rver → sshd)', function () {
       const stat1 = await source.stat('outbound', 'over/report.csv');
       await h.runner.handle({ scheme: 's3', container: 'outbound', key: 'over/report.csv', etag: stat1.etag!.replace(/"/g, ''), size: v1.length, via: 'sqs' });
       await s3.seed('outbound', 'over/report.csv', v2);
+      // The wait of both reported versions ends: each re-stat finds v2, which starts its own wait.
+      clock = new Date(start + 3000);
+      await until('both reported versions superseded', async () => (await records(h, 'over')).filter((r) => r.state === 'superseded').length === 2, 60_000);
+      const waiting = (await records(h, 'over')).filter((r) => r.state !== 'superseded');
+      assert.deepEqual(waiting.map((r) => r.state), ['seen'], 'v2 waits for its own stability before it is sent');
+      clock = new Date(start + 6000);
       await until('the final version sent', async () => (await records(h, 'over')).some((r) => r.state === 'sent'), 60_000);
-      await new Promise((r) => setTimeout(r, 3000));
+      // Nothing else is left to run (which a second send would need), rather than a sleep.
+      await until('the queue drained', async () => h.runner.inFlight === 0 && (await h.runner.ledger.queuePage()).length === 0, 60_000);
     } finally {
       await h.runner.stop();
     }
