@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     const keyPath = join(work.path, 'id_bench');
     await writeFile(keyPath, sshd.userKey.privateKey);
     await chmod(keyPath, 0o600);
+    const meterFile = join(work.path, 'meter.json');
     const netrc = join(work.path, 'netrc');
     await writeFile(netrc, `machine 127.0.0.1 login ${ftp.user} password ${ftp.password}\n`, { mode: 0o600 });
     const env: NodeJS.ProcessEnv = { ...process.env, FTP_BENCH_PASSWORD: ftp.password };
@@ -98,7 +99,8 @@ async function main(): Promise<void> {
       ffftp: transfer({ source: s3Source, container: 'bench', key: 'payload.bin', destination: { kind: 'ftp', port: ftp.port, username: ftp.user, passwordEnv: 'FTP_BENCH_PASSWORD' }, remotePath: `${ftp.rootDir}/out.bin` }),
       fflocal: transfer({ source: { kind: 'local', root: join(work.path, 'local') }, container: 'bench', key: 'payload.bin', destination: sftpDest, remotePath: target }),
       // The command users run (compiled by bin/fileferry.js's own check); BENCH_NODE_FLAGS reaches it too.
-      ffcli: `env -u AWS_CA_BUNDLE AWS_ENDPOINT_URL_S3=${s3.endpoint} AWS_ACCESS_KEY_ID=${S3RVER_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${S3RVER_CREDENTIALS.secretAccessKey} AWS_REGION=us-east-1 node ${NODE_FLAGS.join(' ')} $BENCH_NODE_FLAGS ${join(__dirname, '..', 'bin', 'fileferry.js')} copy s3://bench/payload.bin sftp://${sshd.user}@127.0.0.1:${sshd.port}${target} --identity ${keyPath} --host-key ${sshd.hostKeyFingerprint} --overwrite replace --json > /dev/null`,
+      // Under bench/meter.js, as `npm run bench` measures it, so the line shows its CPU and peak RSS.
+      ffcli: `env -u AWS_CA_BUNDLE AWS_ENDPOINT_URL_S3=${s3.endpoint} AWS_ACCESS_KEY_ID=${S3RVER_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${S3RVER_CREDENTIALS.secretAccessKey} AWS_REGION=us-east-1 node ${join(__dirname, 'meter.js')} ${meterFile} node ${NODE_FLAGS.join(' ')} $BENCH_NODE_FLAGS ${join(__dirname, '..', 'bin', 'fileferry.js')} copy s3://bench/payload.bin sftp://${sshd.user}@127.0.0.1:${sshd.port}${target} --identity ${keyPath} --host-key ${sshd.hostKeyFingerprint} --overwrite replace --json > /dev/null && cat ${meterFile}`,
     };
     for (const run of runs) {
       if (!commands[run.split(/[:@]/)[0]!]) throw new Error(`Unknown run ${run}; known: ${Object.keys(commands).join(', ')}`);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { NODE_FLAGS } from '../../scripts/nodeFlags';
 
 const ROOT = resolve(__dirname, '..', '..');
 const READY = /FileFerry bot: http:\/\/localhost:(\d+)\/api\/messages/;
@@ -26,7 +27,7 @@ export interface BotProcess {
  * after() hooks, the bot is killed with it.
  */
 export async function startBotProcess(env: NodeJS.ProcessEnv, options: { startTimeoutMs?: number } = {}): Promise<BotProcess> {
-  const child = spawn(process.execPath, ['--initial-old-space-size=64', '--import', 'tsx', 'src/index.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', 'src/index.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const onData = (data: Buffer): void => {
     output = (output + data.toString()).slice(-200_000);
