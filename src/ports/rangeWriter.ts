@@ -19,6 +19,12 @@ export interface RangeWriter {
    * Fine when nothing was written. Throws what `write` throws.
    */
   endRanges(path: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Another session over the same connection that writes ranges too, where the protocol has
+   * independent channels (SSH: each has its own flow-control window, so two carry twice what one
+   * does over a long round trip, without another handshake). Closing it leaves this one open.
+   */
+  openLane?(): Promise<DestinationSession & RangeWriter>;
 }
 
 export function canWriteRanges(session: DestinationSession): session is DestinationSession & RangeWriter {

@@ -3,8 +3,26 @@ import type { Destination, DestinationSession } from '../ports/destination';
 import { canWriteRanges } from '../ports/rangeWriter';
 import type { TransferEvent } from './types';
 
+/** A connection opened for an attempt, with the further channels it opened (see StripedConnections.begin). */
+interface Opened {
+  session: DestinationSession;
+  /** Never rejects. */
+  lanes: Promise<DestinationSession[]>;
+}
+
+/** What `accept` hands the striped upload: sessions ready now, and channels that join when open. */
+export interface AcceptedSessions {
+  sessions: DestinationSession[];
+  /** Never rejects (a channel that fails to open is left out). */
+  joining: Promise<DestinationSession[]>;
+}
+
 /** Connections being opened for an attempt (see StripedConnections.begin). */
-export type PendingConnections = Promise<PromiseSettledResult<DestinationSession>[]>;
+export interface PendingConnections {
+  extras: Promise<PromiseSettledResult<Opened>[]>;
+  /** The first connection's further channels. */
+  firstLanes: Promise<DestinationSession[]>;
+}
 
 /** The most connections one transfer opens, whatever is asked. */
 export const MAX_CONNECTIONS = 16;
@@ -24,6 +42,8 @@ export class StripedConnections {
     requested: number,
     private readonly emit: (event: TransferEvent) => void,
     private readonly signal?: AbortSignal,
+    /** Channels per connection, where the destination has them (RangeWriter.openLane). */
+    private readonly channelsPerConnection = 1,
   ) {
     this.requested = Math.min(MAX_CONNECTIONS, Math.max(1, Math.floor(Number.isFinite(requested) ? requested : 1)));
     this.planned = this.requested;
@@ -36,39 +56,73 @@ export class StripedConnections {
 
   /**
    * Starts opening the connections beyond the attempt's first, at once and while the first one
-   * connects (each is several round trips). Hand the result to `accept` or `discard`.
+   * prepares the folder (each is several round trips), and each connection's further channels as
+   * soon as it is in, the first's included. Hand the result to `accept` or `discard`.
    */
-  begin(): PendingConnections {
-    return Promise.allSettled(Array.from({ length: this.planned - 1 }, () => this.destination.connect(this.signal)));
+  begin(first: DestinationSession): PendingConnections {
+    const extras = Promise.allSettled(
+      Array.from({ length: this.planned - 1 }, async () => {
+        const session = await this.destination.connect(this.signal);
+        return { session, lanes: this.lanes(session) };
+      }),
+    );
+    return { extras, firstLanes: this.lanes(first) };
   }
 
   /**
-   * The extra sessions that opened. Those that failed are not tried again in this transfer (the
-   * first connection works, so the server is limiting us); when none opens, the transfer
-   * continues over one connection.
+   * A connection's further channels; one the server refuses (OpenSSH's MaxSessions, a server with
+   * one channel per connection) is simply not used.
    */
-  async accept(attempt: number, pending: PendingConnections): Promise<DestinationSession[]> {
-    const settled = await pending;
-    const sessions: DestinationSession[] = [];
+  private async lanes(session: DestinationSession): Promise<DestinationSession[]> {
+    if (!canWriteRanges(session) || !session.openLane || this.channelsPerConnection <= 1) return [];
+    const open = session.openLane.bind(session);
+    const settled = await Promise.allSettled(Array.from({ length: this.channelsPerConnection - 1 }, () => open()));
+    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
+  /**
+   * The extra sessions that opened, once the extra connections are in: those connections and the
+   * first one's further channels now, and the extra connections' own channels in `joining` as they
+   * open (a few round trips later; the stripes start without waiting for them). Connections that
+   * failed are not tried again in this transfer (the first connection works, so the server is
+   * limiting us); when no extra connection opens, the transfer continues over one connection and
+   * no further channel is used.
+   */
+  async accept(attempt: number, pending: PendingConnections): Promise<AcceptedSessions> {
+    const settled = await pending.extras;
+    const connections: DestinationSession[] = [];
+    const lanes: Promise<DestinationSession[]>[] = [];
+    const unused: Promise<DestinationSession[]>[] = [];
     let reason: ErrorCode | undefined;
     for (const s of settled) {
-      if (s.status === 'fulfilled' && canWriteRanges(s.value)) sessions.push(s.value);
-      else if (s.status === 'fulfilled') await s.value.close();
-      else reason ??= s.reason instanceof FerryError ? s.reason.code : 'NETWORK';
+      if (s.status === 'fulfilled' && canWriteRanges(s.value.session)) {
+        connections.push(s.value.session);
+        lanes.push(s.value.lanes);
+      } else if (s.status === 'fulfilled') {
+        unused.push(s.value.lanes.then((l) => [...l, s.value.session]));
+      } else {
+        reason ??= s.reason instanceof FerryError ? s.reason.code : 'NETWORK';
+      }
     }
+    const joining = Promise.all(lanes).then((l) => l.flat());
     if (this.signal?.aborted) {
-      await StripedConnections.close(sessions);
+      await StripedConnections.close([...(await Promise.all([...unused, pending.firstLanes, joining])).flat(), ...connections]);
       throw cancelled();
     }
-    this.planned = 1 + sessions.length;
+    if (connections.length === 0) unused.push(pending.firstLanes);
+    await StripedConnections.close((await Promise.all(unused)).flat());
+    this.planned = 1 + connections.length;
     this.emit({ type: 'connections', attempt, requested: this.requested, accepted: this.planned, ...(reason ? { reason } : {}) });
-    return sessions;
+    if (connections.length === 0) return { sessions: [], joining: Promise.resolve([]) };
+    return { sessions: [...(await pending.firstLanes), ...connections], joining };
   }
 
   /** Closes what `begin` opened, unused (the attempt failed before striping, or cannot stripe). */
   async discard(pending: PendingConnections): Promise<void> {
-    const settled = await pending;
-    await StripedConnections.close(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])));
+    const [settled, firstLanes] = await Promise.all([pending.extras, pending.firstLanes]);
+    const opened = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const lanes = await Promise.all(opened.map((o) => o.lanes));
+    await StripedConnections.close([...firstLanes, ...lanes.flat(), ...opened.map((o) => o.session)]);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { TransferError, type FerryError } from '../domain/errors';
 import type { DestinationSession } from '../ports/destination';
 import type { RangeWriter } from '../ports/rangeWriter';
@@ -13,8 +14,10 @@ export interface StripedUploadOptions {
   container: string;
   object: ObjectInfo;
   temporaryPath: string;
-  /** One per connection; each takes the next stripe as soon as it is free. */
+  /** One per connection (or channel); each takes the next stripe as soon as it is free. */
   sessions: StripeSession[];
+  /** More sessions that start taking stripes when they are open (never rejects). */
+  joining?: Promise<StripeSession[]>;
   /** Fed once, in order, with every byte from `hash.bytes` on. */
   hash: ResumableHash;
   /** What the server has acknowledged; grows as stripes are confirmed (also when the attempt fails). */
@@ -55,12 +58,15 @@ interface Stripe {
 export async function uploadStriped(o: StripedUploadOptions): Promise<void> {
   const size = o.object.size;
   const controller = new AbortController();
+  // Every stripe write listens on it (and its pipeline's timers): two per worker, far above Node's 10.
+  setMaxListeners(Math.max(10, o.sessions.length * STRIPES_PER_CONNECTION * 4), controller.signal);
   const onAbort = (): void => controller.abort(o.signal.reason);
   if (o.signal.aborted) onAbort();
   o.signal.addEventListener('abort', onAbort, { once: true });
   // Memory: two stripes being written per connection and one waiting for each, and never more
   // than the window holds.
-  const maxStripes = Math.max(1, Math.min(Math.floor(o.window / o.stripeSize), o.sessions.length * (STRIPES_PER_CONNECTION + 1)));
+  const stripesFor = (sessions: number): number => Math.max(1, Math.min(Math.floor(o.window / o.stripeSize), sessions * (STRIPES_PER_CONNECTION + 1)));
+  let maxStripes = stripesFor(o.sessions.length);
   const queue: Stripe[] = [];
   /** Stripes held in memory: queued or being written. */
   let held = 0;
@@ -171,10 +177,21 @@ export async function uploadStriped(o: StripedUploadOptions): Promise<void> {
     // Two stripes at a time on each connection: while one drains its last writes and closes its
     // handle (round trips with nothing to send), the other keeps the channel's window full.
     const workers = o.sessions.flatMap((s) => Array.from({ length: STRIPES_PER_CONNECTION }, () => work(s)));
+    void o.joining?.then((late) => {
+      if (failure || (!producing && queue.length === 0)) return;
+      maxStripes = stripesFor(o.sessions.length + late.length);
+      workers.push(...late.flatMap((s) => Array.from({ length: STRIPES_PER_CONNECTION }, () => work(s))));
+      notify();
+    });
     await produce().catch(fail);
     producing = false;
     notify();
-    await Promise.all(workers);
+    // Workers that joined while these ran are awaited too.
+    for (let awaited = 0; awaited < workers.length; ) {
+      const batch = workers.slice(awaited);
+      awaited = workers.length;
+      await Promise.all(batch);
+    }
     if (failure) throw failure;
   } finally {
     o.signal.removeEventListener('abort', onAbort);

@@ -74,6 +74,11 @@ export interface TransferTuning {
   stripeWindow: number;
   /** Objects smaller than this go over one connection whatever `connections` says. */
   stripedMinSize: number;
+  /**
+   * Channels each striping connection writes over, where the protocol has them (SSH: each channel
+   * has its own flow-control window, so two carry twice what one does over a long round trip).
+   */
+  channelsPerConnection: number;
 }
 
 export interface TransferProgress {

@@ -46,15 +46,46 @@ class Recorder implements Destination {
     this.asked.push([]);
   }
 
+  /** Further SSH channels (RangeWriter.openLane) the engine opened on those sessions. */
+  lanes = 0;
+  /** Sessions (connections and channels) that wrote at least one stripe. */
+  readonly writers = new Set<DestinationSession>();
+  /** Set by holdUntilWriters: stripe writes wait until this many sessions have begun one. */
+  private gate?: { count: number; open: Promise<void>; release: () => void };
+
+  /** Holds every stripe write until `count` different sessions are writing, so none can take them all. */
+  holdUntilWriters(count: number): void {
+    let release!: () => void;
+    const open = new Promise<void>((resolve) => { release = resolve; });
+    this.gate = { count, open, release };
+  }
+
   async connect(signal?: AbortSignal): Promise<DestinationSession> {
     const session = await this.inner.connect(signal);
     this.sessions++;
+    return this.wrap(session);
+  }
+
+  private wrap(session: DestinationSession): DestinationSession {
     if (!canWriteRanges(session)) return session;
+    if (session.openLane) {
+      const openLane = session.openLane.bind(session);
+      session.openLane = async () => {
+        const lane = await openLane();
+        this.lanes++;
+        return this.wrap(lane) as typeof lane;
+      };
+    }
     const writeRange = session.writeRange.bind(session);
     const phase = (): number => this.phase;
     const rec = this;
     session.writeRange = async (path: string, data: AsyncIterable<Buffer>, options: WriteOptions): Promise<void> => {
       const p = phase();
+      rec.writers.add(session);
+      if (rec.gate) {
+        if (rec.writers.size >= rec.gate.count) rec.gate.release();
+        await rec.gate.open;
+      }
       let given = 0;
       async function* counted(): AsyncGenerator<Buffer> {
         for await (const c of data) {
@@ -133,6 +164,8 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
     try {
       const dir = folder();
       const recorder = new Recorder(sftp(proxy.port));
+      // Loopback is fast enough for a few channels to take every stripe; held, all eight must.
+      recorder.holdUntilWriters(8);
       const events: TransferEvent[] = [];
       const result = await runTransfer(request(recorder, `${dir}/big.bin`, { connections: 4, onEvent: (e) => void events.push(e) }));
       assert.equal(result.sha256, sha(body));
@@ -148,6 +181,8 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
       // Each stripe write starts where a stripe starts, and they came over all four sessions.
       assert.ok(recorder.asked[0]!.length >= 10);
       assert.equal(recorder.sessions, 4);
+      assert.equal(recorder.lanes, 4, 'each connection opened a second SSH channel');
+      assert.equal(recorder.writers.size, 8, 'stripes went over all eight channels');
     } finally {
       await proxy.close();
     }
@@ -202,6 +237,25 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
       assert.deepEqual(result.resumedFromBytes, [resumed.fromByte]);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('a server that allows one channel per connection (MaxSessions 1) refuses the second channels, and the file still goes over 4 connections', async () => {
+    const limited = await startSshd({ extraConfig: ['MaxSessions 1'] });
+    try {
+      const dir = join(limited.rootDir, 'one-channel');
+      const recorder = new Recorder(new SftpDestination({ host: '127.0.0.1', port: limited.port, username: limited.user, privateKey: limited.userKey.privateKey, hostKey: { fingerprint: limited.hostKeyFingerprint } }));
+      const events: TransferEvent[] = [];
+      const result = await runTransfer(request(recorder, `${dir}/big.bin`, { connections: 4, onEvent: (e) => void events.push(e) }));
+      assert.equal(result.sha256, sha(body));
+      assert.equal(result.attempts, 1, 'a refused channel is not a failed attempt');
+      assert.ok((await readFile(join(dir, 'big.bin'))).equals(body));
+      assert.deepEqual(events.filter((e) => e.type === 'connections').map((e) => e.type === 'connections' && e.accepted), [4]);
+      assert.equal(recorder.sessions, 4);
+      assert.equal(recorder.lanes, 0, 'sshd refused every second channel');
+      assert.equal(recorder.sent[0], SIZE, 'every byte went over the four connections exactly once');
+    } finally {
+      await limited.stop();
     }
   });
 

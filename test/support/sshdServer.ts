@@ -93,6 +93,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
     const configPath = join(dir.path, 'sshd_config');
     const writeConfig = async (): Promise<void> => {
       const lines = [
+        // sshd keeps the first value it reads for a keyword, so the caller's lines come first.
+        ...extraConfig,
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
         `HostKey ${hostKeys.ed25519.path}`,
@@ -112,7 +114,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdServer> 
         'MaxSessions 50',
         'X11Forwarding no',
         'PrintMotd no',
-        ...extraConfig,
       ];
       await writeFile(configPath, lines.join('\n') + '\n', { mode: 0o600 });
     };

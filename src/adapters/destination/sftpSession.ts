@@ -103,6 +103,12 @@ export class SftpSession implements DestinationSession, LoginFolder, RangeWriter
     return this.writeChecked(path, data, options, true);
   }
 
+  /** RangeWriter: another SFTP channel on this connection, for more stripes at once (see SftpConnection.openChannel). */
+  async openLane(): Promise<SftpSession> {
+    const channel = await this.connection.openChannel(this.options.idleTimeoutMs);
+    return new SftpSession(channel, this.options);
+  }
+
   /** RangeWriter: closes the stripes' handle, so a late write error shows and no handle is open at the rename. */
   async endRanges(path: string, signal?: AbortSignal): Promise<void> {
     const open = this.stripeHandle;
