@@ -147,17 +147,24 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
           restartChecked = true;
         }
         if (pending) {
-          const extras = await striping.accept(attempts, pending);
+          // The stripes start on the first connection and its own channels; the extra connections
+          // join when they are in (a handshake of several round trips), their channels after them.
+          const firstLanes = await pending.firstLanes;
+          const accepted = striping.accept(attempts, pending);
           pending = undefined;
+          const joined = accepted.then((a) => a.connections, () => []);
+          const laneJoined = accepted.then((a) => a.lanes, () => []);
           try {
-            if (extras.sessions.length > 0) {
-              stripedNow = true;
-              await uploadOverStripes([session, ...extras.sessions], extras.joining);
-              stripedNow = false;
-              digests = hash.digest();
-            }
+            stripedNow = true;
+            await uploadOverStripes([session, ...firstLanes], [joined, laneJoined]);
+            stripedNow = false;
+            digests = hash.digest();
           } finally {
-            await StripedConnections.close([...(await extras.joining), ...extras.sessions]);
+            // Not awaited when the upload is done: the extra connections' goodbyes (a round trip)
+            // need not hold up the verification and the rename on the first one.
+            const extras = Promise.all([joined, laneJoined]).then((j) => StripedConnections.close([...firstLanes, ...j.flat()]));
+            if (!digests) await extras;
+            await accepted.then(() => undefined, () => undefined);
           }
         }
         if (!digests) {
@@ -253,7 +260,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
    * rest of the object. `acknowledged` follows the contiguous prefix, so a fall-back to one
    * connection continues from there.
    */
-  async function uploadOverStripes(sessions: DestinationSession[], joining: Promise<DestinationSession[]>): Promise<void> {
+  async function uploadOverStripes(sessions: DestinationSession[], joining: Promise<DestinationSession[]>[]): Promise<void> {
     const start = ranges.covered;
     if (writeStarted && start - lastStart >= tuning.freshRetriesAfterBytes) failuresInARow = 0;
     lastStart = start;
@@ -274,7 +281,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
         object: pinned,
         temporaryPath,
         sessions: sessions.filter(canWriteRanges),
-        joining: joining.then((j) => j.filter(canWriteRanges)),
+        joining: joining.map((p) => p.then((j) => j.filter(canWriteRanges))),
         hash,
         acknowledged: ranges,
         stripeSize: tuning.stripeSize,
@@ -284,7 +291,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
         onActivity: () => watchdog.touch(),
         onProgress: (bytes) => meter.set(bytes),
       });
-      const all = [...sessions, ...(await joining)];
+      const all = [...sessions, ...(await Promise.all(joining)).flat()];
       await Promise.all(all.filter(canWriteRanges).map((s) => s.endRanges(temporaryPath, watchdog.signal)));
     } catch (e) {
       throw watchdog.timedOut ? watchdog.timeoutError() : e;

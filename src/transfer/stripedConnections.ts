@@ -10,11 +10,11 @@ interface Opened {
   lanes: Promise<DestinationSession[]>;
 }
 
-/** What `accept` hands the striped upload: sessions ready now, and channels that join when open. */
+/** What `accept` hands the striped upload: the extra connections, and their channels when open. */
 export interface AcceptedSessions {
-  sessions: DestinationSession[];
+  connections: DestinationSession[];
   /** Never rejects (a channel that fails to open is left out). */
-  joining: Promise<DestinationSession[]>;
+  lanes: Promise<DestinationSession[]>;
 }
 
 /** Connections being opened for an attempt (see StripedConnections.begin). */
@@ -81,12 +81,10 @@ export class StripedConnections {
   }
 
   /**
-   * The extra sessions that opened, once the extra connections are in: those connections and the
-   * first one's further channels now, and the extra connections' own channels in `joining` as they
-   * open (a few round trips later; the stripes start without waiting for them). Connections that
-   * failed are not tried again in this transfer (the first connection works, so the server is
-   * limiting us); when no extra connection opens, the transfer continues over one connection and
-   * no further channel is used.
+   * The extra connections that opened, and (in `lanes`, a few round trips later) their further
+   * channels; the first connection's channels are the caller's (`pending.firstLanes`). Connections
+   * that failed are not tried again in this transfer (the first connection works, so the server is
+   * limiting us).
    */
   async accept(attempt: number, pending: PendingConnections): Promise<AcceptedSessions> {
     const settled = await pending.extras;
@@ -106,15 +104,13 @@ export class StripedConnections {
     }
     const joining = Promise.all(lanes).then((l) => l.flat());
     if (this.signal?.aborted) {
-      await StripedConnections.close([...(await Promise.all([...unused, pending.firstLanes, joining])).flat(), ...connections]);
+      await StripedConnections.close([...(await Promise.all([...unused, joining])).flat(), ...connections]);
       throw cancelled();
     }
-    if (connections.length === 0) unused.push(pending.firstLanes);
     await StripedConnections.close((await Promise.all(unused)).flat());
     this.planned = 1 + connections.length;
     this.emit({ type: 'connections', attempt, requested: this.requested, accepted: this.planned, ...(reason ? { reason } : {}) });
-    if (connections.length === 0) return { sessions: [], joining: Promise.resolve([]) };
-    return { sessions: [...(await pending.firstLanes), ...connections], joining };
+    return { connections, lanes: joining };
   }
 
   /** Closes what `begin` opened, unused (the attempt failed before striping, or cannot stripe). */

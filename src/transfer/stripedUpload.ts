@@ -16,8 +16,8 @@ export interface StripedUploadOptions {
   temporaryPath: string;
   /** One per connection (or channel); each takes the next stripe as soon as it is free. */
   sessions: StripeSession[];
-  /** More sessions that start taking stripes when they are open (never rejects). */
-  joining?: Promise<StripeSession[]>;
+  /** More sessions that start taking stripes each when its promise resolves (none rejects). */
+  joining?: Promise<StripeSession[]>[];
   /** Fed once, in order, with every byte from `hash.bytes` on. */
   hash: ResumableHash;
   /** What the server has acknowledged; grows as stripes are confirmed (also when the attempt fails). */
@@ -177,12 +177,16 @@ export async function uploadStriped(o: StripedUploadOptions): Promise<void> {
     // Two stripes at a time on each connection: while one drains its last writes and closes its
     // handle (round trips with nothing to send), the other keeps the channel's window full.
     const workers = o.sessions.flatMap((s) => Array.from({ length: STRIPES_PER_CONNECTION }, () => work(s)));
-    void o.joining?.then((late) => {
-      if (failure || (!producing && queue.length === 0)) return;
-      maxStripes = stripesFor(o.sessions.length + late.length);
-      workers.push(...late.flatMap((s) => Array.from({ length: STRIPES_PER_CONNECTION }, () => work(s))));
-      notify();
-    });
+    let sessions = o.sessions.length;
+    for (const joining of o.joining ?? []) {
+      void joining.then((late) => {
+        if (failure || (!producing && queue.length === 0)) return;
+        sessions += late.length;
+        maxStripes = stripesFor(sessions);
+        workers.push(...late.flatMap((s) => Array.from({ length: STRIPES_PER_CONNECTION }, () => work(s))));
+        notify();
+      });
+    }
     await produce().catch(fail);
     producing = false;
     notify();
