@@ -93,6 +93,8 @@ const savedRemote = z.object({
   caFile: z.string().min(1).optional(),
   /** SFTP only: compare the server's own SHA-256 (`sha256sum` over SSH; needs a shell account). */
   allowRemoteHash: z.boolean().optional(),
+  /** SFTP only: SSH connections that write one large file at once (for a distant server). */
+  connections: z.number().int().min(1).max(16).optional(),
 });
 
 const savedDestination = z.discriminatedUnion('protocol', [savedLocal, savedRemote]);
@@ -445,10 +447,11 @@ function specOf(d: SavedDestinationEntry, variable: string): DestinationSpec {
       ...(d.privateKeyRef ? { privateKeyRef: d.privateKeyRef } : {}),
       ...(d.passphraseRef ? { passphraseRef: d.passphraseRef } : {}),
       allowRemoteHash: d.allowRemoteHash ?? false,
+      ...(d.connections !== undefined ? { connections: d.connections } : {}),
     };
   }
   if (!passwordRef) throw new ConfigError(`${where} has no password reference (passwordRef).`, 'Name where its password lives, such as "passwordRef": "env:ACME_PASSWORD".');
-  for (const field of ['hostKeyFingerprint', 'privateKeyRef', 'passphraseRef', 'allowRemoteHash'] as const) {
+  for (const field of ['hostKeyFingerprint', 'privateKeyRef', 'passphraseRef', 'allowRemoteHash', 'connections'] as const) {
     if (d[field] !== undefined) throw new ConfigError(`${where} is ${d.protocol.toUpperCase()}, which has no ${field} (that is for SFTP).`, `Remove ${field}.`);
   }
   // A saved plain-FTP destination is the operator's explicit consent.

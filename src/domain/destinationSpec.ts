@@ -26,6 +26,13 @@ export interface SftpSpec extends ServerSpec {
   passphraseRef?: SecretRef;
   /** Let FileFerry run `sha256sum` over SSH to compare the server's hash (needs a shell account). */
   allowRemoteHash?: boolean;
+  /** SSH connections that write one large file at once (striping, for a distant server); 1 when absent. */
+  connections?: number;
+}
+
+/** The striping connections a destination asks for, if any (SFTP only). */
+export function stripingConnections(spec: DestinationSpec): number | undefined {
+  return spec.protocol === 'sftp' ? spec.connections : undefined;
 }
 
 export interface FtpSpec extends ServerSpec {

@@ -14,6 +14,8 @@ export interface FileFerryPushEngineOptions {
   /** The rule's saved destination, opened by the destination factory. */
   destination: Destination;
   overwrite: OverwritePolicy;
+  /** SSH connections per file, from the saved destination (striping); the engine's default when absent. */
+  connections?: number;
   pgp?: { encryptor: PgpEncryptor; publicKey: string };
   tuning?: Partial<TransferTuning>;
   /** For tests. */
@@ -57,6 +59,7 @@ export class FileFerryPushEngine implements PushEngine, LandedCheck {
       resumeTemporaryPath: temporaryPathFor(remotePath, temporaryId),
       retries: 0,
       signal: job.signal,
+      ...(this.options.connections ? { connections: this.options.connections } : {}),
       ...(this.options.tuning ? { tuning: this.options.tuning } : {}),
     });
     return { bytes: result.bytes, sha256: result.sha256, verification: result.verification, finalPath: result.finalPath };

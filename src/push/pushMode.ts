@@ -1,5 +1,5 @@
 import { ConfigError, type FerryError } from '../domain/errors';
-import type { DestinationSpec } from '../domain/destinationSpec';
+import { stripingConnections, type DestinationSpec } from '../domain/destinationSpec';
 import type { SavedDestination } from '../domain/savedDestination';
 import type { AuditLog } from '../ports/auditLog';
 import type { Destination } from '../ports/destination';
@@ -83,6 +83,7 @@ export async function buildPushMode(rulesFile: string, deps: PushModeDeps, backe
         source: sources.get(rule.name)!,
         destination: backends.destination(saved.get(rule.destination.name)!.spec),
         overwrite: rule.destination.overwrite,
+        ...(stripingConnections(saved.get(rule.destination.name)!.spec) ? { connections: stripingConnections(saved.get(rule.destination.name)!.spec)! } : {}),
         ...(rule.pgp ? { pgp: { encryptor: pgp!, publicKey: rule.pgp.publicKey } } : {}),
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
       }));

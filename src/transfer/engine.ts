@@ -152,17 +152,17 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
           const firstLanes = await pending.firstLanes;
           const accepted = striping.accept(attempts, pending);
           pending = undefined;
-          const joined = accepted.then((a) => a.connections, () => []);
-          const laneJoined = accepted.then((a) => a.lanes, () => []);
+          const extraConnections = accepted.then((a) => a.connections, () => []);
+          const extraLanes = accepted.then((a) => a.lanes, () => []);
           try {
             stripedNow = true;
-            await uploadOverStripes([session, ...firstLanes], [joined, laneJoined]);
+            await uploadOverStripes([session, ...firstLanes], [extraConnections, extraLanes]);
             stripedNow = false;
             digests = hash.digest();
           } finally {
             // Not awaited when the upload is done: the extra connections' goodbyes (a round trip)
             // need not hold up the verification and the rename on the first one.
-            const extras = Promise.all([joined, laneJoined]).then((j) => StripedConnections.close([...firstLanes, ...j.flat()]));
+            const extras = Promise.all([extraConnections, extraLanes]).then((j) => StripedConnections.close([...firstLanes, ...j.flat()]));
             if (!digests) await extras;
             await accepted.then(() => undefined, () => undefined);
           }
@@ -272,6 +272,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
     }
     writeStarted = true;
     const watchdog = new IdleWatchdog(tuning.idleTimeoutMs, signal);
+    const joined: DestinationSession[] = [];
     meter.set(start);
     meter.flush();
     try {
@@ -282,6 +283,7 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
         temporaryPath,
         sessions: sessions.filter(canWriteRanges),
         joining: joining.map((p) => p.then((j) => j.filter(canWriteRanges))),
+        onJoined: (late) => void joined.push(...late),
         hash,
         acknowledged: ranges,
         stripeSize: tuning.stripeSize,
@@ -291,8 +293,8 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
         onActivity: () => watchdog.touch(),
         onProgress: (bytes) => meter.set(bytes),
       });
-      const all = [...sessions, ...(await Promise.all(joining)).flat()];
-      await Promise.all(all.filter(canWriteRanges).map((s) => s.endRanges(temporaryPath, watchdog.signal)));
+      // Only the sessions that wrote hold a handle: those that came too late are not waited for.
+      await Promise.all([...sessions, ...joined].filter(canWriteRanges).map((s) => s.endRanges(temporaryPath, watchdog.signal)));
     } catch (e) {
       throw watchdog.timedOut ? watchdog.timeoutError() : e;
     } finally {

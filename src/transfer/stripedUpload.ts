@@ -18,6 +18,8 @@ export interface StripedUploadOptions {
   sessions: StripeSession[];
   /** More sessions that start taking stripes each when its promise resolves (none rejects). */
   joining?: Promise<StripeSession[]>[];
+  /** Told which of `joining` took part (those that came too late did not, and wrote nothing). */
+  onJoined?(sessions: StripeSession[]): void;
   /** Fed once, in order, with every byte from `hash.bytes` on. */
   hash: ResumableHash;
   /** What the server has acknowledged; grows as stripes are confirmed (also when the attempt fails). */
@@ -184,6 +186,7 @@ export async function uploadStriped(o: StripedUploadOptions): Promise<void> {
         sessions += late.length;
         maxStripes = stripesFor(sessions);
         workers.push(...late.flatMap((s) => Array.from({ length: STRIPES_PER_CONNECTION }, () => work(s))));
+        o.onJoined?.(late);
         notify();
       });
     }

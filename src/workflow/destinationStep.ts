@@ -1,4 +1,5 @@
 import { isFerryError } from '../domain/errors';
+import { stripingConnections } from '../domain/destinationSpec';
 import { TYPED_PASSWORD } from '../domain/secretRef';
 import type { Destination } from '../ports/destination';
 import type { PresentedHostKey } from '../ports/destinationFactory';
@@ -110,7 +111,7 @@ export class DestinationStep {
     }
     let unknownKey: PresentedHostKey | undefined;
     const opened = await this.open(destination, (key) => (unknownKey = key), pinned);
-    const steps = await preflight(opened, description.folder, signal);
+    const steps = await preflight(opened, description.folder, signal, { connections: stripingConnections(this.ctx.choices.spec(destination.choice)) ?? 1 });
     await this.ctx.audit.record({
       type: 'destination.tested',
       requestId: record.id,

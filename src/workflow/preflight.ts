@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isFerryError } from '../domain/errors';
 import type { Destination, DestinationSession } from '../ports/destination';
+import { canWriteRanges } from '../ports/rangeWriter';
 import { joinRemote } from '../transfer/remotePath';
 
 export interface PreflightStep {
@@ -18,8 +19,13 @@ const REMOVE_TIMEOUT_MS = 10_000;
  * `folder`, renames it and removes it, so a transfer's every server-side step is tried before any
  * byte of the real file moves. Returns each step's result in order; stops at the first failure.
  * The probe is removed in `finally` even when the rename fails.
+ *
+ * With `connections` above 1 (a saved destination that stripes), a second connection then writes
+ * past the probe's end: a server that limits sessions or cannot write at offsets is found here,
+ * and the step says its transfers will use one connection (they fall back by themselves, so this
+ * is not a failure).
  */
-export async function preflight(destination: Destination, folder: string, signal?: AbortSignal): Promise<PreflightStep[]> {
+export async function preflight(destination: Destination, folder: string, signal?: AbortSignal, options: { connections?: number } = {}): Promise<PreflightStep[]> {
   const steps: PreflightStep[] = [];
   let session: DestinationSession;
   try {
@@ -51,6 +57,7 @@ export async function preflight(destination: Destination, folder: string, signal
       await session.rename(probe, renamed, { replace: true, signal });
       placed = renamed;
     });
+    if ((options.connections ?? 1) > 1 && canWriteRanges(session)) steps.push(await stripingStep(destination, session, renamed, signal));
   } catch {
     // The failing step is already recorded.
   } finally {
@@ -73,6 +80,33 @@ export async function preflight(destination: Destination, folder: string, signal
       steps.push({ step, ok: false, detail: describe(e) });
       throw e;
     }
+  }
+}
+
+const PROBE_BYTES = Buffer.byteLength('FileFerry connection test\n');
+const STRIPE_PROBE = Buffer.from('FileFerry striping test\n');
+const STRIPE_OFFSET = PROBE_BYTES + 1024;
+
+/**
+ * A second connection writes past the probe's end, leaving a hole as a stripe does, and the first
+ * one checks the size it sees.
+ */
+async function stripingStep(destination: Destination, first: DestinationSession, path: string, signal?: AbortSignal): Promise<PreflightStep> {
+  const step = 'Write over a second connection';
+  let second: DestinationSession | undefined;
+  try {
+    second = await destination.connect(signal);
+    if (!canWriteRanges(second)) throw new Error('no ranged writes');
+    await second.writeRange(path, one(STRIPE_PROBE), { offset: STRIPE_OFFSET, signal });
+    await second.endRanges(path, signal);
+    const size = (await first.stat(path, signal))?.size;
+    if (size !== STRIPE_OFFSET + STRIPE_PROBE.length) return { step, ok: true, detail: `One connection only: the server kept ${size ?? 0} bytes of a write at an offset; transfers here use one connection.` };
+    return { step, ok: true, detail: 'OK: large files go over several connections.' };
+  } catch (e) {
+    const why = isFerryError(e) ? e.message : 'the server refused it';
+    return { step, ok: true, detail: `One connection only (${why}); transfers here use one connection.` };
+  } finally {
+    await second?.close().catch(() => undefined);
   }
 }
 

@@ -1,4 +1,5 @@
 import { FerryError, TransferError, isFerryError } from '../domain/errors';
+import { stripingConnections } from '../domain/destinationSpec';
 import type { SecretRef } from '../domain/secretRef';
 import { unpinObject, type TransferJobSpec } from '../domain/transferJobSpec';
 import type { DestinationFactory } from '../ports/destinationFactory';
@@ -94,6 +95,7 @@ export class TransferJobs {
       destination,
       remotePath: spec.remotePath,
       overwrite: spec.overwrite,
+      ...(stripingConnections(spec.destination) ? { connections: stripingConnections(spec.destination)! } : {}),
       ...(holdings.resumeTemporaryPath ? { resumeTemporaryPath: holdings.resumeTemporaryPath } : {}),
       signal,
       onProgress: hooks.onProgress,

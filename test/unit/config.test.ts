@@ -126,6 +126,15 @@ describe('loadConfig', () => {
       fails({ FILEFERRY_DESTINATIONS_FILE: file }, /invalid at 0.passwordRef: is not a secret reference/);
       await writeFile(file, JSON.stringify([{ name: 'Acme', protocol: 'sftp', host: 'h', username: 'u', remoteFolder: '/in', passwordEnv: 'ACME_PW' }]));
       fails({ FILEFERRY_DESTINATIONS_FILE: file, ACME_PW: 'x' }, /no hostKeyFingerprint/);
+      // A distant server's striping: SFTP only, 1 to 16.
+      await writeFile(file, JSON.stringify([{ name: 'Far', protocol: 'sftp', host: 'h', username: 'u', remoteFolder: '/in', hostKeyFingerprint: fp, passwordRef: 'env:X', connections: 4 }]));
+      assert.deepEqual(loadConfig({ FILEFERRY_DESTINATIONS_FILE: file }).destinations[0]!.spec, {
+        protocol: 'sftp', host: 'h', port: 22, username: 'u', folder: '/in', passwordRef: 'env:X', hostKey: { fingerprint: fp }, allowRemoteHash: false, connections: 4,
+      });
+      await writeFile(file, JSON.stringify([{ name: 'Far', protocol: 'sftp', host: 'h', username: 'u', remoteFolder: '/in', hostKeyFingerprint: fp, passwordRef: 'env:X', connections: 17 }]));
+      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /invalid at 0.connections/);
+      await writeFile(file, JSON.stringify([{ name: 'K', protocol: 'ftps', host: 'h', username: 'u', remoteFolder: '/in', passwordRef: 'env:X', connections: 4 }]));
+      fails({ FILEFERRY_DESTINATIONS_FILE: file }, /FTPS, which has no connections/);
       await writeFile(file, JSON.stringify([{ name: 'A', protocol: 'gopher' }]));
       fails({ FILEFERRY_DESTINATIONS_FILE: file }, /FILEFERRY_DESTINATIONS_FILE.*invalid/);
       await writeFile(file, '{not json');
