@@ -24,7 +24,7 @@ export interface RangeWriter {
    * independent channels (SSH: each has its own flow-control window, so two carry twice what one
    * does over a long round trip, without another handshake). Closing it leaves this one open.
    */
-  openLane?(): Promise<DestinationSession & RangeWriter>;
+  openLane?(signal?: AbortSignal): Promise<DestinationSession & RangeWriter>;
 }
 
 export function canWriteRanges(session: DestinationSession): session is DestinationSession & RangeWriter {

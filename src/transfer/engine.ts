@@ -147,24 +147,27 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
           restartChecked = true;
         }
         if (pending) {
-          // The stripes start on the first connection and its own channels; the extra connections
-          // join when they are in (a handshake of several round trips), their channels after them.
+          // The stripes start on the first connection and its own channels; each extra connection
+          // joins when it is in (a handshake of several round trips), its channels after it.
           const firstLanes = await pending.firstLanes;
+          const { joining } = pending;
           const accepted = striping.accept(attempts, pending);
           pending = undefined;
-          const extraConnections = accepted.then((a) => a.connections, () => []);
-          const extraLanes = accepted.then((a) => a.lanes, () => []);
+          // Nothing to stripe over yet: wait for the extras, and without any take the one-stream path.
+          const worthIt = firstLanes.length > 0 || (await accepted.then((a) => a.connections.length > 0, () => false));
           try {
-            stripedNow = true;
-            await uploadOverStripes([session, ...firstLanes], [extraConnections, extraLanes]);
-            stripedNow = false;
-            digests = hash.digest();
+            if (worthIt) {
+              stripedNow = true;
+              await uploadOverStripes([session, ...firstLanes], joining);
+              stripedNow = false;
+              digests = hash.digest();
+            }
           } finally {
-            // Not awaited when the upload is done: the extra connections' goodbyes (a round trip)
-            // need not hold up the verification and the rename on the first one.
-            const extras = Promise.all([extraConnections, extraLanes]).then((j) => StripedConnections.close([...firstLanes, ...j.flat()]));
-            if (!digests) await extras;
-            await accepted.then(() => undefined, () => undefined);
+            // Each extra is closed once it has opened. Not awaited when the upload is done: a
+            // handshake still under way, or a goodbye (a round trip), must not hold up the
+            // verification and the rename on the first connection.
+            const closing = Promise.all([accepted.catch(() => undefined), ...joining.map((j) => j.then((s) => StripedConnections.close(s)))]).then(() => StripedConnections.close(firstLanes));
+            if (!digests || !worthIt) await closing;
           }
         }
         if (!digests) {

@@ -20,6 +20,8 @@ export interface AcceptedSessions {
 /** Connections being opened for an attempt (see StripedConnections.begin). */
 export interface PendingConnections {
   extras: Promise<PromiseSettledResult<Opened>[]>;
+  /** Each extra connection, and then its channels, as it opens (never rejects; [] for a failure). */
+  joining: Promise<DestinationSession[]>[];
   /** The first connection's further channels. */
   firstLanes: Promise<DestinationSession[]>;
 }
@@ -60,13 +62,17 @@ export class StripedConnections {
    * soon as it is in, the first's included. Hand the result to `accept` or `discard`.
    */
   begin(first: DestinationSession): PendingConnections {
-    const extras = Promise.allSettled(
-      Array.from({ length: this.planned - 1 }, async () => {
-        const session = await this.destination.connect(this.signal);
-        return { session, lanes: this.lanes(session) };
-      }),
-    );
-    return { extras, firstLanes: this.lanes(first) };
+    const each = Array.from({ length: this.planned - 1 }, async (): Promise<Opened> => {
+      const session = await this.destination.connect(this.signal);
+      return { session, lanes: this.lanes(session) };
+    });
+    // Each extra joins the stripes on its own (one slow handshake holds up no other); `extras`
+    // is for the bookkeeping once all are settled.
+    const joining = each.flatMap((p) => [
+      p.then((o) => (canWriteRanges(o.session) ? [o.session] : []), () => []),
+      p.then((o) => (canWriteRanges(o.session) ? o.lanes : []), () => []),
+    ]);
+    return { extras: Promise.allSettled(each), joining, firstLanes: this.lanes(first) };
   }
 
   /**
@@ -76,7 +82,7 @@ export class StripedConnections {
   private async lanes(session: DestinationSession): Promise<DestinationSession[]> {
     if (!canWriteRanges(session) || !session.openLane || this.channelsPerConnection <= 1) return [];
     const open = session.openLane.bind(session);
-    const settled = await Promise.allSettled(Array.from({ length: this.channelsPerConnection - 1 }, () => open()));
+    const settled = await Promise.allSettled(Array.from({ length: this.channelsPerConnection - 1 }, () => open(this.signal)));
     return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   }
 
@@ -109,7 +115,13 @@ export class StripedConnections {
     }
     await StripedConnections.close((await Promise.all(unused)).flat());
     this.planned = 1 + connections.length;
-    this.emit({ type: 'connections', attempt, requested: this.requested, accepted: this.planned, ...(reason ? { reason } : {}) });
+    try {
+      this.emit({ type: 'connections', attempt, requested: this.requested, accepted: this.planned, ...(reason ? { reason } : {}) });
+    } catch (e) {
+      // The caller's event handler threw: nothing else will close these.
+      await StripedConnections.close([...(await joining), ...connections]);
+      throw e;
+    }
     return { connections, lanes: joining };
   }
 

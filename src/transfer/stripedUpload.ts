@@ -61,7 +61,8 @@ export async function uploadStriped(o: StripedUploadOptions): Promise<void> {
   const size = o.object.size;
   const controller = new AbortController();
   // Every stripe write listens on it (and its pipeline's timers): two per worker, far above Node's 10.
-  setMaxListeners(Math.max(10, o.sessions.length * STRIPES_PER_CONNECTION * 4), controller.signal);
+  const listenersFor = (sessions: number): number => Math.max(10, sessions * STRIPES_PER_CONNECTION * 4);
+  setMaxListeners(listenersFor(o.sessions.length), controller.signal);
   const onAbort = (): void => controller.abort(o.signal.reason);
   if (o.signal.aborted) onAbort();
   o.signal.addEventListener('abort', onAbort, { once: true });
@@ -185,6 +186,7 @@ export async function uploadStriped(o: StripedUploadOptions): Promise<void> {
         if (failure || (!producing && queue.length === 0)) return;
         sessions += late.length;
         maxStripes = stripesFor(sessions);
+        setMaxListeners(listenersFor(sessions), controller.signal);
         workers.push(...late.flatMap((s) => Array.from({ length: STRIPES_PER_CONNECTION }, () => work(s))));
         o.onJoined?.(late);
         notify();

@@ -103,6 +103,8 @@ async function stripingStep(destination: Destination, first: DestinationSession,
     if (size !== STRIPE_OFFSET + STRIPE_PROBE.length) return { step, ok: true, detail: `One connection only: the server kept ${size ?? 0} bytes of a write at an offset; transfers here use one connection.` };
     return { step, ok: true, detail: 'OK: large files go over several connections.' };
   } catch (e) {
+    // Out of time (or cancelled) says nothing about the server: that is a failed step.
+    if (signal?.aborted) return { step, ok: false, detail: describe(e) };
     const why = isFerryError(e) ? e.message : 'the server refused it';
     return { step, ok: true, detail: `One connection only (${why}); transfers here use one connection.` };
   } finally {

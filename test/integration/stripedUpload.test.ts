@@ -70,8 +70,8 @@ class Recorder implements Destination {
     if (!canWriteRanges(session)) return session;
     if (session.openLane) {
       const openLane = session.openLane.bind(session);
-      session.openLane = async () => {
-        const lane = await openLane();
+      session.openLane = async (signal?: AbortSignal) => {
+        const lane = await openLane(signal);
         this.lanes++;
         return this.wrap(lane) as typeof lane;
       };
@@ -255,6 +255,26 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
       assert.equal(recorder.lanes, 0, 'sshd refused every second channel');
       assert.equal(recorder.sent[0], SIZE, 'every byte went over the four connections exactly once');
     } finally {
+      await limited.stop();
+    }
+  });
+
+  it('one login and one channel per connection: nothing to stripe over, so the one-stream path is taken', async () => {
+    const limited = await startSshd({ extraConfig: ['MaxSessions 1'] });
+    const proxy = await ConnectionLimitProxy.start(limited.port, 1);
+    try {
+      const dir = join(limited.rootDir, 'one-stream');
+      const recorder = new Recorder(new SftpDestination({ host: '127.0.0.1', port: proxy.port, username: limited.user, privateKey: limited.userKey.privateKey, hostKey: { fingerprint: limited.hostKeyFingerprint } }));
+      const events: TransferEvent[] = [];
+      const result = await runTransfer(request(recorder, `${dir}/big.bin`, { connections: 4, onEvent: (e) => void events.push(e) }));
+      assert.equal(result.sha256, sha(body));
+      assert.equal(result.attempts, 1);
+      assert.ok((await readFile(join(dir, 'big.bin'))).equals(body));
+      assert.equal(proxy.refused, 3);
+      assert.equal(recorder.lanes, 0);
+      assert.deepEqual(recorder.asked[0], [], 'no stripe write: the file went as one stream');
+    } finally {
+      await proxy.close();
       await limited.stop();
     }
   });

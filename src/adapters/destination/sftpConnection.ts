@@ -58,16 +58,24 @@ export class SftpConnection {
    * window (OpenSSH grants 2 MiB), so two channels carry twice what one does over a long round
    * trip, without another handshake. Closing it ends only that channel.
    */
-  openChannel(idleTimeoutMs: number): Promise<SftpConnection> {
+  openChannel(idleTimeoutMs: number, signal?: AbortSignal): Promise<SftpConnection> {
     if (this.lost) return Promise.reject(this.lost);
+    if (signal?.aborted) return Promise.reject(cancelled('Opening another SFTP channel'));
     return new Promise((resolve, reject) => {
       let late = false;
-      const timer = setTimeout(() => {
+      const giveUp = (error: FerryError): void => {
         late = true;
-        reject(stalled(this.label, 'Opening another SFTP channel', idleTimeoutMs));
-      }, idleTimeoutMs);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      const onAbort = (): void => giveUp(cancelled('Opening another SFTP channel'));
+      const timer = setTimeout(() => giveUp(stalled(this.label, 'Opening another SFTP channel', idleTimeoutMs)), idleTimeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.client.sftp((error, sftp) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        // Given up on (timed out or cancelled): a channel that opens after all is closed at once.
         if (late) return void (error ? undefined : sftp.end());
         if (error) return reject(mapConnectError(error, { label: this.label, username: '' }));
         quietAfterHandshake(this.client, sftp);

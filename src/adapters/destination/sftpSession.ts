@@ -104,8 +104,8 @@ export class SftpSession implements DestinationSession, LoginFolder, RangeWriter
   }
 
   /** RangeWriter: another SFTP channel on this connection, for more stripes at once (see SftpConnection.openChannel). */
-  async openLane(): Promise<SftpSession> {
-    const channel = await this.connection.openChannel(this.options.idleTimeoutMs);
+  async openLane(signal?: AbortSignal): Promise<SftpSession> {
+    const channel = await this.connection.openChannel(this.options.idleTimeoutMs, signal);
     return new SftpSession(channel, this.options);
   }
 
