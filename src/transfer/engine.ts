@@ -152,9 +152,11 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
           const firstLanes = await pending.firstLanes;
           const { joining } = pending;
           const accepted = striping.accept(attempts, pending);
+          // Its failure (a cancel) is the upload's too; handled here so it is never an unhandled rejection.
+          accepted.catch(() => undefined);
           pending = undefined;
           // Nothing to stripe over yet: wait for the extras, and without any take the one-stream path.
-          const worthIt = firstLanes.length > 0 || (await accepted.then((a) => a.connections.length > 0, () => false));
+          const worthIt = firstLanes.length > 0 || (await accepted.then((n) => n > 0, () => false));
           try {
             if (worthIt) {
               stripedNow = true;

@@ -10,13 +10,6 @@ interface Opened {
   lanes: Promise<DestinationSession[]>;
 }
 
-/** What `accept` hands the striped upload: the extra connections, and their channels when open. */
-export interface AcceptedSessions {
-  connections: DestinationSession[];
-  /** Never rejects (a channel that fails to open is left out). */
-  lanes: Promise<DestinationSession[]>;
-}
-
 /** Connections being opened for an attempt (see StripedConnections.begin). */
 export interface PendingConnections {
   extras: Promise<PromiseSettledResult<Opened>[]>;
@@ -87,42 +80,26 @@ export class StripedConnections {
   }
 
   /**
-   * The extra connections that opened, and (in `lanes`, a few round trips later) their further
-   * channels; the first connection's channels are the caller's (`pending.firstLanes`). Connections
-   * that failed are not tried again in this transfer (the first connection works, so the server is
-   * limiting us).
+   * Once every extra connection has settled: how many opened (they and their channels reach the
+   * stripes through `pending.joining`, and the caller closes them from there). Connections that
+   * failed are not tried again in this transfer (the first connection works, so the server is
+   * limiting us); one that cannot write ranges is closed here.
    */
-  async accept(attempt: number, pending: PendingConnections): Promise<AcceptedSessions> {
+  async accept(attempt: number, pending: PendingConnections): Promise<number> {
     const settled = await pending.extras;
-    const connections: DestinationSession[] = [];
-    const lanes: Promise<DestinationSession[]>[] = [];
+    let connections = 0;
     const unused: Promise<DestinationSession[]>[] = [];
     let reason: ErrorCode | undefined;
     for (const s of settled) {
-      if (s.status === 'fulfilled' && canWriteRanges(s.value.session)) {
-        connections.push(s.value.session);
-        lanes.push(s.value.lanes);
-      } else if (s.status === 'fulfilled') {
-        unused.push(s.value.lanes.then((l) => [...l, s.value.session]));
-      } else {
-        reason ??= s.reason instanceof FerryError ? s.reason.code : 'NETWORK';
-      }
-    }
-    const joining = Promise.all(lanes).then((l) => l.flat());
-    if (this.signal?.aborted) {
-      await StripedConnections.close([...(await Promise.all([...unused, joining])).flat(), ...connections]);
-      throw cancelled();
+      if (s.status === 'fulfilled' && canWriteRanges(s.value.session)) connections++;
+      else if (s.status === 'fulfilled') unused.push(s.value.lanes.then((l) => [...l, s.value.session]));
+      else reason ??= s.reason instanceof FerryError ? s.reason.code : 'NETWORK';
     }
     await StripedConnections.close((await Promise.all(unused)).flat());
-    this.planned = 1 + connections.length;
-    try {
-      this.emit({ type: 'connections', attempt, requested: this.requested, accepted: this.planned, ...(reason ? { reason } : {}) });
-    } catch (e) {
-      // The caller's event handler threw: nothing else will close these.
-      await StripedConnections.close([...(await joining), ...connections]);
-      throw e;
-    }
-    return { connections, lanes: joining };
+    if (this.signal?.aborted) throw cancelled();
+    this.planned = 1 + connections;
+    this.emit({ type: 'connections', attempt, requested: this.requested, accepted: this.planned, ...(reason ? { reason } : {}) });
+    return connections;
   }
 
   /** Closes what `begin` opened, unused (the attempt failed before striping, or cannot stripe). */

@@ -131,12 +131,17 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
   });
 
   function sftp(port: number, extra: Partial<SftpDestinationOptions> = {}): SftpDestination {
+    return sftpOn(sshd, port, extra);
+  }
+
+  /** `server`'s test user by key, reached at `port` (the server's own, or a proxy's in front of it). */
+  function sftpOn(server: SshdServer, port: number, extra: Partial<SftpDestinationOptions> = {}): SftpDestination {
     return new SftpDestination({
       host: '127.0.0.1',
       port,
-      username: sshd.user,
-      privateKey: sshd.userKey.privateKey,
-      hostKey: { fingerprint: sshd.hostKeyFingerprint },
+      username: server.user,
+      privateKey: server.userKey.privateKey,
+      hostKey: { fingerprint: server.hostKeyFingerprint },
       ...extra,
     });
   }
@@ -244,7 +249,7 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
     const limited = await startSshd({ extraConfig: ['MaxSessions 1'] });
     try {
       const dir = join(limited.rootDir, 'one-channel');
-      const recorder = new Recorder(new SftpDestination({ host: '127.0.0.1', port: limited.port, username: limited.user, privateKey: limited.userKey.privateKey, hostKey: { fingerprint: limited.hostKeyFingerprint } }));
+      const recorder = new Recorder(sftpOn(limited, limited.port));
       const events: TransferEvent[] = [];
       const result = await runTransfer(request(recorder, `${dir}/big.bin`, { connections: 4, onEvent: (e) => void events.push(e) }));
       assert.equal(result.sha256, sha(body));
@@ -264,7 +269,7 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
     const proxy = await ConnectionLimitProxy.start(limited.port, 1);
     try {
       const dir = join(limited.rootDir, 'one-stream');
-      const recorder = new Recorder(new SftpDestination({ host: '127.0.0.1', port: proxy.port, username: limited.user, privateKey: limited.userKey.privateKey, hostKey: { fingerprint: limited.hostKeyFingerprint } }));
+      const recorder = new Recorder(sftpOn(limited, proxy.port));
       const events: TransferEvent[] = [];
       const result = await runTransfer(request(recorder, `${dir}/big.bin`, { connections: 4, onEvent: (e) => void events.push(e) }));
       assert.equal(result.sha256, sha(body));
