@@ -11,6 +11,7 @@ export interface PreflightStep {
 }
 
 const CONNECT_STEPS = ['Reach the server', 'Check the host identity', 'Log in'] as const;
+const PROBE = Buffer.from('FileFerry connection test\n');
 /** The probe's removal gets its own time limit: the test's signal may be what just fired. */
 const REMOVE_TIMEOUT_MS = 10_000;
 
@@ -50,7 +51,7 @@ export async function preflight(destination: Destination, folder: string, signal
     await run('Write a probe file', async () => {
       await session.ensureDir(folder, signal);
       placed = probe;
-      await session.write(probe, one(Buffer.from('FileFerry connection test\n')), { offset: 0, signal });
+      await session.write(probe, one(PROBE), { offset: 0, signal });
       written = true;
     });
     await run('Rename the probe file', async () => {
@@ -83,9 +84,8 @@ export async function preflight(destination: Destination, folder: string, signal
   }
 }
 
-const PROBE_BYTES = Buffer.byteLength('FileFerry connection test\n');
 const STRIPE_PROBE = Buffer.from('FileFerry striping test\n');
-const STRIPE_OFFSET = PROBE_BYTES + 1024;
+const STRIPE_OFFSET = PROBE.length + 1024;
 
 /**
  * A second connection writes past the probe's end, leaving a hole as a stripe does, and the first
