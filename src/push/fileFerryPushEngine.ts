@@ -59,7 +59,7 @@ export class FileFerryPushEngine implements PushEngine, LandedCheck {
       resumeTemporaryPath: temporaryPathFor(remotePath, temporaryId),
       retries: 0,
       signal: job.signal,
-      ...(this.options.connections ? { connections: this.options.connections } : {}),
+      connections: this.options.connections,
       ...(this.options.tuning ? { tuning: this.options.tuning } : {}),
     });
     return { bytes: result.bytes, sha256: result.sha256, verification: result.verification, finalPath: result.finalPath };

@@ -77,13 +77,14 @@ export async function buildPushMode(rulesFile: string, deps: PushModeDeps, backe
   const sources = new Map(rules.rules.map((r) => [r.name, backends.source(r.place)]));
   const engines = new Map<string, PushEngine>();
   for (const rule of rules.rules) {
+    const spec = saved.get(rule.destination.name)!.spec;
     engines.set(rule.name, rule.engine === 'transfer-family'
       ? backends.transferFamily(rule.connectorId!)
       : new FileFerryPushEngine({
         source: sources.get(rule.name)!,
-        destination: backends.destination(saved.get(rule.destination.name)!.spec),
+        destination: backends.destination(spec),
         overwrite: rule.destination.overwrite,
-        ...(stripingConnections(saved.get(rule.destination.name)!.spec) ? { connections: stripingConnections(saved.get(rule.destination.name)!.spec)! } : {}),
+        connections: stripingConnections(spec),
         ...(rule.pgp ? { pgp: { encryptor: pgp!, publicKey: rule.pgp.publicKey } } : {}),
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
       }));

@@ -111,7 +111,7 @@ export class DestinationStep {
     }
     let unknownKey: PresentedHostKey | undefined;
     const opened = await this.open(destination, (key) => (unknownKey = key), pinned);
-    const steps = await preflight(opened, description.folder, signal, { connections: stripingConnections(this.ctx.choices.spec(destination.choice)) ?? 1 });
+    const steps = await preflight(opened, description.folder, signal, { connections: stripingConnections(this.ctx.choices.spec(destination.choice)) });
     await this.ctx.audit.record({
       type: 'destination.tested',
       requestId: record.id,

@@ -95,7 +95,7 @@ export class TransferJobs {
       destination,
       remotePath: spec.remotePath,
       overwrite: spec.overwrite,
-      ...(stripingConnections(spec.destination) ? { connections: stripingConnections(spec.destination)! } : {}),
+      connections: stripingConnections(spec.destination),
       ...(holdings.resumeTemporaryPath ? { resumeTemporaryPath: holdings.resumeTemporaryPath } : {}),
       signal,
       onProgress: hooks.onProgress,

@@ -245,43 +245,46 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
     }
   });
 
-  it('a server that allows one channel per connection (MaxSessions 1) refuses the second channels, and the file still goes over 4 connections', async () => {
-    const limited = await startSshd({ extraConfig: ['MaxSessions 1'] });
-    try {
-      const dir = join(limited.rootDir, 'one-channel');
-      const recorder = new Recorder(sftpOn(limited, limited.port));
+  describe('a server that allows one SFTP channel per connection (MaxSessions 1)', () => {
+    let limited: SshdServer;
+    before(async () => {
+      limited = await startSshd({ extraConfig: ['MaxSessions 1'] });
+    });
+    after(async () => {
+      await limited?.stop();
+    });
+
+    /** Sends the object to `limited` through `port` with 4 connections asked; checks it arrived whole. */
+    async function send(port: number, name: string): Promise<{ recorder: Recorder; events: TransferEvent[] }> {
+      const dir = join(limited.rootDir, name);
+      const recorder = new Recorder(sftpOn(limited, port));
       const events: TransferEvent[] = [];
       const result = await runTransfer(request(recorder, `${dir}/big.bin`, { connections: 4, onEvent: (e) => void events.push(e) }));
       assert.equal(result.sha256, sha(body));
-      assert.equal(result.attempts, 1, 'a refused channel is not a failed attempt');
+      assert.equal(result.attempts, 1, 'a refused channel or login is not a failed attempt');
       assert.ok((await readFile(join(dir, 'big.bin'))).equals(body));
+      return { recorder, events };
+    }
+
+    it('refuses the second channels, and the file still goes over 4 connections', async () => {
+      const { recorder, events } = await send(limited.port, 'one-channel');
       assert.deepEqual(events.filter((e) => e.type === 'connections').map((e) => e.type === 'connections' && e.accepted), [4]);
       assert.equal(recorder.sessions, 4);
       assert.equal(recorder.lanes, 0, 'sshd refused every second channel');
       assert.equal(recorder.sent[0], SIZE, 'every byte went over the four connections exactly once');
-    } finally {
-      await limited.stop();
-    }
-  });
+    });
 
-  it('one login and one channel per connection: nothing to stripe over, so the one-stream path is taken', async () => {
-    const limited = await startSshd({ extraConfig: ['MaxSessions 1'] });
-    const proxy = await ConnectionLimitProxy.start(limited.port, 1);
-    try {
-      const dir = join(limited.rootDir, 'one-stream');
-      const recorder = new Recorder(sftpOn(limited, proxy.port));
-      const events: TransferEvent[] = [];
-      const result = await runTransfer(request(recorder, `${dir}/big.bin`, { connections: 4, onEvent: (e) => void events.push(e) }));
-      assert.equal(result.sha256, sha(body));
-      assert.equal(result.attempts, 1);
-      assert.ok((await readFile(join(dir, 'big.bin'))).equals(body));
-      assert.equal(proxy.refused, 3);
-      assert.equal(recorder.lanes, 0);
-      assert.deepEqual(recorder.asked[0], [], 'no stripe write: the file went as one stream');
-    } finally {
-      await proxy.close();
-      await limited.stop();
-    }
+    it('with one login too, there is nothing to stripe over, so the one-stream path is taken', async () => {
+      const proxy = await ConnectionLimitProxy.start(limited.port, 1);
+      try {
+        const { recorder } = await send(proxy.port, 'one-stream');
+        assert.equal(proxy.refused, 3);
+        assert.equal(recorder.lanes, 0);
+        assert.deepEqual(recorder.asked[0], [], 'no stripe write: the file went as one stream');
+      } finally {
+        await proxy.close();
+      }
+    });
   });
 
   it('a server that takes one connection at a time gets one, and the file still arrives whole', async () => {
