@@ -1,4 +1,6 @@
 import { mkdir } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { buildBackends } from './adapters/registry';
 import { pushKinds } from './adapters/registry/pushKinds';
@@ -22,6 +24,7 @@ import type { AuditLog, AuditReader } from './ports/auditLog';
 import type { ChannelPost, Notifier } from './ports/notifier';
 import { canLookUpTickets, type Ticketing } from './ports/ticketing';
 import { closeServer, createServer, listen } from './server';
+import type { SpawnTransferWorker } from './transfer/thread/transferThread';
 import type { TransferRequest, TransferResult, TransferTuning } from './transfer/types';
 import { RequestWorkflow } from './workflow/requestWorkflow';
 
@@ -94,6 +97,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
     },
     log,
     runTransfer: overrides.runTransfer,
+    spawnTransferWorker: transferWorkers(),
     tuning: overrides.tuning,
   });
 
@@ -207,4 +211,16 @@ if (require.main === module) {
     process.stderr.write(`FileFerry failed to start: ${(e as Error)?.message ?? String(e)}\n`);
     process.exit(1);
   });
+}
+
+/**
+ * A worker thread per transfer, running src/worker.ts: dist/src/worker.js as shipped; run from the
+ * TypeScript sources (tests, tsx), the worker loads them through tsx's require hook, since a
+ * worker thread does not inherit the loader its parent was started with.
+ */
+export function transferWorkers(): SpawnTransferWorker {
+  const file = join(__dirname, `worker${extname(__filename)}`);
+  if (extname(file) !== '.ts') return (workerData) => new Worker(file, { workerData });
+  const hook = require.resolve('tsx/cjs');
+  return (workerData) => new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(file)});`, { eval: true, workerData });
 }

@@ -5,6 +5,7 @@ import { unpinObject, type TransferJobSpec } from '../domain/transferJobSpec';
 import type { DestinationFactory } from '../ports/destinationFactory';
 import type { SecretStore } from '../ports/secretStore';
 import type { StorageSource } from '../ports/storageSource';
+import { runInThread, type SpawnTransferWorker } from '../transfer/thread/transferThread';
 import type { TransferEvent, TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
 import { withHeldSecrets } from './heldSecrets';
 
@@ -31,12 +32,18 @@ export interface TransferJobsDeps {
   destinations: DestinationFactory;
   secrets: SecretStore;
   tuning?: Partial<TransferTuning>;
+  /**
+   * Runs each job in a worker thread of its own (the engine, the destination and the hashing off
+   * this thread), the source and the secrets still served from here. Without it jobs run in this
+   * thread through `run`.
+   */
+  spawn?: SpawnTransferWorker;
 }
 
 /**
- * The in-process job runner: runs a TransferJobSpec, one per request at most. The spec is data
- * (a queue could carry it to a worker); the destination is opened from it here, its secrets
- * resolved at each connect. A job runs in the background (the user's turn has long ended) and
+ * The job runner: runs a TransferJobSpec, one per request at most, in a worker thread when `spawn`
+ * is given (the destination is opened there from the spec) or else in this thread; either way its
+ * secrets are resolved here at each connect. A job runs in the background (the user's turn has long ended) and
  * always settles with an outcome, never a rejection; `cancel` aborts it and the engine reports
  * CANCELLED.
  */
@@ -85,14 +92,13 @@ export class TransferJobs {
   }
 
   private async run(spec: TransferJobSpec, holdings: JobHoldings, hooks: JobHooks, signal: AbortSignal): Promise<TransferResult> {
-    const destination = this.deps.destinations.open(spec.destination, { secrets: withHeldSecrets(this.deps.secrets, holdings.secrets) });
+    const secrets = withHeldSecrets(this.deps.secrets, holdings.secrets);
     const object = unpinObject(spec.source.object);
-    return this.deps.run({
+    const request = {
       source: holdings.source,
       container: spec.source.container,
       key: object.key,
       object,
-      destination,
       remotePath: spec.remotePath,
       overwrite: spec.overwrite,
       connections: stripingConnections(spec.destination),
@@ -101,7 +107,9 @@ export class TransferJobs {
       onProgress: hooks.onProgress,
       onEvent: hooks.onEvent,
       tuning: this.deps.tuning,
-    });
+    } satisfies Omit<TransferRequest, 'destination'>;
+    if (this.deps.spawn) return runInThread(this.deps.spawn, { ...request, destination: spec.destination, secrets });
+    return this.deps.run({ ...request, destination: this.deps.destinations.open(spec.destination, { secrets }) });
   }
 }
 

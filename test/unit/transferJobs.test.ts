@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { destinationFactory } from '../../src/adapters/destination/destinationFactory';
 import { buildSecrets } from '../../src/adapters/registry';
 import { LocalSource } from '../../src/adapters/source/localSource';
@@ -6,6 +8,8 @@ import type { DestinationSpec } from '../../src/domain/destinationSpec';
 import type { TransferJobSpec } from '../../src/domain/transferJobSpec';
 import type { TransferRequest, TransferResult } from '../../src/transfer/types';
 import { TransferJobs } from '../../src/workflow/transferJobs';
+import { transferWorkers } from '../../src/index';
+import { tempDir } from '../support/tmp';
 
 const FINGERPRINT = `SHA256:${'B'.repeat(43)}`;
 
@@ -46,5 +50,42 @@ describe('TransferJobs: a job spec becomes the engine request', () => {
   it("without connections the engine's default applies (nothing is passed)", async () => {
     assert.equal((await requestFor(sftp)).connections, undefined);
     assert.equal((await requestFor({ protocol: 'local', root: '/tmp', folder: '/' })).connections, undefined);
+  });
+});
+
+describe('TransferJobs with a worker thread per job', () => {
+  it('runs the job in a worker (the in-process engine is not called) and reports its progress here', async () => {
+    const dir = await tempDir('jobs-thread');
+    try {
+      await mkdir(join(dir.path, 'src', 'bucket'), { recursive: true });
+      await mkdir(join(dir.path, 'out'));
+      await writeFile(join(dir.path, 'src', 'bucket', 'a.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
+      const source = new LocalSource(join(dir.path, 'src'));
+      const object = await source.stat('bucket', 'a.bin');
+      let spawned = 0;
+      const spawnRoot = transferWorkers();
+      const jobs = new TransferJobs({
+        run: () => Promise.reject(new Error('the in-process engine must not run')),
+        destinations: destinationFactory,
+        secrets: buildSecrets({ env: {} }),
+        spawn: (data) => (spawned++, spawnRoot(data)),
+      });
+      const job: TransferJobSpec = {
+        requestId: 'req-t',
+        source: { scheme: 'file', container: 'bucket', object: { key: 'a.bin', size: object.size, lastModified: object.lastModified?.toISOString(), etag: object.etag } },
+        destination: { protocol: 'local', root: join(dir.path, 'out'), folder: '/' },
+        remotePath: '/a.bin',
+        overwrite: 'fail',
+      };
+      const progress: number[] = [];
+      const outcome = await jobs.start(job, { source }, { onProgress: (p) => progress.push(p.bytes) });
+      assert.ok(outcome.ok, outcome.ok ? '' : outcome.error.message);
+      assert.equal(spawned, 1);
+      assert.equal(progress.at(-1), 3 * 1024 * 1024);
+      assert.deepEqual(await readFile(join(dir.path, 'out', 'a.bin')), Buffer.alloc(3 * 1024 * 1024, 7));
+      assert.equal(jobs.active, 0);
+    } finally {
+      await dir.remove();
+    }
   });
 });

@@ -1,0 +1,56 @@
+import type { DestinationSpec } from '../../domain/destinationSpec';
+import type { WireError } from '../../domain/errorWire';
+import type { ByteRange, ObjectInfo } from '../../ports/storageSource';
+import type { TransferEvent, TransferProgress, TransferRequest, TransferResult } from '../types';
+
+/**
+ * The messages between the thread that owns a transfer's source and secrets (the bot's) and the
+ * worker thread that runs the engine. Everything here survives structured clone; errors travel
+ * as WireError so their class and code survive too.
+ */
+
+/** What a worker thread is started with (its `workerData`): one transfer, as data. */
+export interface ThreadJobData {
+  request: ThreadRequest;
+  /** What the worker's stand-in for the source reports before it asks for anything. */
+  source: { scheme: string; parallelReads: number };
+}
+
+/** A TransferRequest without the live parts: the destination as its spec, no source, signal or callbacks. */
+export type ThreadRequest = Omit<TransferRequest, 'source' | 'destination' | 'signal' | 'onProgress' | 'onEvent'> & {
+  destination: DestinationSpec;
+};
+
+/** Calls the worker makes on the source and the secret store of the thread that started it. */
+export type RemoteCall =
+  | { method: 'stat'; args: [container: string, key: string] }
+  | { method: 'list'; args: [container: string, options?: { prefix?: string; pageSize?: number; token?: string }] }
+  | { method: 'listContainers'; args: [] }
+  | { method: 'resolve'; args: [ref: string] };
+
+export type FromWorker =
+  | ({ kind: 'call'; call: number } & RemoteCall)
+  | { kind: 'read'; read: number; container: string; object: ObjectInfo; range: ByteRange }
+  /** The worker has handed on `bytes` more of the read's bytes: that many more may come. */
+  | { kind: 'read-ack'; read: number; bytes: number }
+  | { kind: 'read-cancel'; read: number }
+  | { kind: 'progress'; progress: TransferProgress }
+  | { kind: 'event'; event: TransferEvent }
+  | { kind: 'done'; result: TransferResult }
+  | { kind: 'failed'; error: WireError };
+
+export type ToWorker =
+  | { kind: 'cancel' }
+  | { kind: 'answer'; call: number; value: unknown }
+  | { kind: 'call-failed'; call: number; error: WireError }
+  | { kind: 'opened'; read: number }
+  | { kind: 'chunk'; read: number; data: Uint8Array }
+  | { kind: 'end'; read: number }
+  | { kind: 'read-failed'; read: number; error: WireError };
+
+/** The part of a MessagePort (or a Worker, or parentPort) the two sides use. */
+export interface Port<Out, In> {
+  postMessage(message: Out, transfer?: ArrayBuffer[]): void;
+  on(event: 'message', listener: (message: In) => void): unknown;
+  off(event: 'message', listener: (message: In) => void): unknown;
+}

@@ -1,0 +1,34 @@
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { destinationFactory } from './adapters/registry';
+import { runTransfer } from './transfer/engine';
+import { runThreadJob } from './transfer/thread/threadJob';
+import type { FromWorker, Port, ThreadJobData, ToWorker } from './transfer/thread/threadMessages';
+
+/**
+ * The root of a transfer's worker thread (src/transfer/thread/transferThread.ts starts it): opens
+ * the job's destination from its spec, with the secrets the starting thread resolves, and runs the
+ * engine on it. The thread ends when its one job has answered.
+ */
+if (parentPort) {
+  lowerPriority();
+  void runThreadJob(parentPort as unknown as Port<FromWorker, ToWorker>, workerData as ThreadJobData, (request, spec, secrets) =>
+    runTransfer({ ...request, destination: destinationFactory.open(spec, { secrets }) }),
+  );
+}
+
+/**
+ * On Linux a thread has its own nice value, and 0 names the calling thread: a transfer yields the
+ * CPU to the bot's thread (card actions, /healthz) when both want it, and still takes every cycle
+ * the bot leaves. Elsewhere this would renice the whole process, so it is left alone there.
+ */
+function lowerPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    setPriority(0, TRANSFER_NICENESS);
+  } catch {
+    // A container may forbid it; the transfer runs at the bot's priority then.
+  }
+}
+
+const TRANSFER_NICENESS = 10;

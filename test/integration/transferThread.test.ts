@@ -1,0 +1,177 @@
+import { strict as assert } from 'node:assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { LocalSource } from '../../src/adapters/source/localSource';
+import { SecretsError, SourceError, TransferError } from '../../src/domain/errors';
+import type { SftpSpec } from '../../src/domain/destinationSpec';
+import { transferWorkers } from '../../src/index';
+import type { SecretStore } from '../../src/ports/secretStore';
+import type { ByteRange, ObjectInfo, StorageSource } from '../../src/ports/storageSource';
+import { runInThread, type SpawnTransferWorker, type ThreadedTransfer } from '../../src/transfer/thread/transferThread';
+import type { ThreadJobData } from '../../src/transfer/thread/threadMessages';
+import type { TransferEvent, TransferProgress } from '../../src/transfer/types';
+import { startSshd, type SshdServer } from '../support/sshdServer';
+import { tempDir } from '../support/tmp';
+
+const MiB = 1024 * 1024;
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * A transfer in a worker thread (src/worker.ts, started the way the bot's root starts it) into a
+ * real sshd: the source and the secret store stay in this thread, and what the worker reports
+ * arrives here as the in-process engine reports it.
+ */
+describe('transfers in a worker thread', function () {
+  let sshd: SshdServer;
+  let src: { path: string; remove: () => Promise<void> };
+  let body: Buffer;
+  let n = 0;
+  /** What each worker was started with, to check no secret is in it. */
+  const started: ThreadJobData[] = [];
+  const spawnRoot = transferWorkers();
+  const spawn: SpawnTransferWorker = (data) => {
+    started.push(data);
+    return spawnRoot(data);
+  };
+
+  before(async () => {
+    sshd = await startSshd();
+    src = await tempDir('thread-src');
+    body = randomBytes(24 * MiB + 777);
+    await mkdir(join(src.path, 'bucket'), { recursive: true });
+    await writeFile(join(src.path, 'bucket', 'big.bin'), body);
+  });
+  after(async () => {
+    await sshd?.stop();
+    await src?.remove();
+  });
+
+  function spec(folder: string, passwordRef = 'env:THREAD_TEST_PASSWORD'): SftpSpec {
+    return { protocol: 'sftp', host: '127.0.0.1', port: sshd.port, username: sshd.user, folder, passwordRef, hostKey: { fingerprint: sshd.hostKeyFingerprint } };
+  }
+
+  /** Answers the one reference the tests use with sshd's password. */
+  const secrets: SecretStore = {
+    async resolve(ref) {
+      if (ref === 'env:THREAD_TEST_PASSWORD') return sshd.password;
+      throw new SecretsError('SECRET_NOT_FOUND', `${ref} names no secret in this test.`, { hint: 'Use env:THREAD_TEST_PASSWORD.' });
+    },
+  };
+
+  async function transfer(source: StorageSource, extra: Partial<ThreadedTransfer> = {}): Promise<{ folder: string; run: Promise<import('../../src/transfer/types').TransferResult>; events: TransferEvent[]; progress: TransferProgress[] }> {
+    const folder = join(sshd.rootDir, `thread-${++n}`);
+    const object = await new LocalSource(src.path).stat('bucket', 'big.bin');
+    const events: TransferEvent[] = [];
+    const progress: TransferProgress[] = [];
+    const run = runInThread(spawn, {
+      source,
+      container: 'bucket',
+      key: 'big.bin',
+      object,
+      destination: spec(folder),
+      remotePath: `${folder}/big.bin`,
+      overwrite: 'fail',
+      secrets,
+      onEvent: (e) => events.push(e),
+      onProgress: (p) => progress.push(p),
+      tuning: { progressIntervalMs: 10, backoffBaseMs: 10, backoffMaxMs: 20 },
+      ...extra,
+    });
+    return { folder, run, events, progress };
+  }
+
+  it('delivers every byte, verified, with progress and events as the engine reports them', async () => {
+    const { folder, run, events, progress } = await transfer(new LocalSource(src.path));
+    const result = await run;
+    assert.equal(result.sha256, sha(body));
+    assert.equal(sha(await readFile(join(folder, 'big.bin'))), sha(body));
+    assert.deepEqual(await readdir(folder), ['big.bin'], 'no temporary file is left');
+    assert.deepEqual(events.map((e) => e.type).filter((t) => t !== 'connections'), ['started', 'verified', 'renamed']);
+    const started = events[0] as Extract<TransferEvent, { type: 'started' }>;
+    assert.ok(started.object.lastModified instanceof Date, 'dates survive the thread boundary');
+    assert.ok(progress.length > 1 && progress.at(-1)!.bytes === body.length, `progress ends at every byte (${progress.length} reports)`);
+  });
+
+  it('never hands the worker a secret: the password is resolved in this thread, on call', async () => {
+    started.length = 0;
+    const { run } = await transfer(new LocalSource(src.path), { destination: spec(join(sshd.rootDir, `thread-${++n}`)) });
+    await run;
+    assert.equal(started.length, 1);
+    const text = JSON.stringify(started[0]);
+    assert.ok(text.includes('env:THREAD_TEST_PASSWORD'), 'the reference is in the job');
+    assert.ok(!text.includes(sshd.password), 'the password is not');
+  });
+
+  it('keeps the class, code and hint of an error from this thread (source and secrets)', async () => {
+    const changed: StorageSource = {
+      ...sourceBase(),
+      async read() {
+        throw new SourceError('SOURCE_CHANGED', 'bucket/big.bin changed while it was read.', { hint: 'Start a new request.' });
+      },
+    };
+    const failed = await (await transfer(changed)).run.then(() => undefined, (e: unknown) => e);
+    assert.ok(failed instanceof SourceError, `a SourceError, not ${String(failed)}`);
+    assert.equal(failed.code, 'SOURCE_CHANGED');
+    assert.equal(failed.hint, 'Start a new request.');
+    assert.equal(failed.retryable, false);
+
+    const folder = join(sshd.rootDir, `thread-${++n}`);
+    const noSecret = await (await transfer(new LocalSource(src.path), { destination: spec(folder, 'env:MISSING') })).run.then(() => undefined, (e: unknown) => e);
+    assert.ok(noSecret instanceof SecretsError, `a SecretsError, not ${String(noSecret)}`);
+    assert.equal(noSecret.code, 'SECRET_NOT_FOUND');
+    assert.match(noSecret.message, /env:MISSING/);
+  });
+
+  it('cancel stops the transfer in the worker: CANCELLED, and nothing under the final name', async () => {
+    // A source that sends its first 4 MiB and then waits, so the cancel lands mid-transfer.
+    let streams = 0;
+    const slow: StorageSource = {
+      ...sourceBase(),
+      async read(_c: string, _o: ObjectInfo, range: ByteRange) {
+        streams++;
+        let sent = range.start;
+        return new Readable({
+          read() {
+            if (sent >= range.start + 4 * MiB) return;
+            const end = Math.min(range.end, sent + 256 * 1024);
+            this.push(body.subarray(sent, end));
+            sent = end;
+            if (sent === range.end) this.push(null);
+          },
+        });
+      },
+    };
+    const controller = new AbortController();
+    const { folder, run, progress } = await transfer(slow, { signal: controller.signal });
+    while (!progress.some((p) => p.bytes > 0)) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    const failed = await run.then(() => undefined, (e: unknown) => e);
+    assert.ok(failed instanceof TransferError || failed instanceof SourceError, String(failed));
+    assert.equal((failed as TransferError).code, 'CANCELLED');
+    assert.ok(streams >= 1);
+    const left: string[] = await readdir(folder).catch(() => []);
+    assert.ok(!left.includes('big.bin'), `nothing under the final name (${left.join(', ')})`);
+  });
+
+  it('a worker that dies without an answer fails the transfer as INTERNAL and retryable', async () => {
+    const dying: SpawnTransferWorker = () => new Worker('process.exit(3)', { eval: true });
+    const object = await new LocalSource(src.path).stat('bucket', 'big.bin');
+    const failed = await runInThread(dying, { source: new LocalSource(src.path), container: 'bucket', key: 'big.bin', object, destination: spec('/tmp/x'), remotePath: '/tmp/x/big.bin', overwrite: 'fail', secrets }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(failed instanceof TransferError, String(failed));
+    assert.equal(failed.code, 'INTERNAL');
+    assert.equal(failed.retryable, true);
+    assert.match(failed.message, /exit code 3/);
+  });
+
+  /** A source's listing methods, never called by these transfers. */
+  function sourceBase(): Omit<StorageSource, 'read'> {
+    const local = new LocalSource(src.path);
+    return { scheme: 'file', parallelReads: 1, listContainers: () => local.listContainers(), list: (c, o) => local.list(c, o), stat: (c, k) => local.stat(c, k) };
+  }
+});
