@@ -75,7 +75,7 @@ export function benchChart(results: BenchResults): string {
     y += 34;
     text(10, y, `Bot responsiveness: ${l.what}`, 'class="route"');
     y += 18;
-    text(10, y, `/healthz p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms over ${l.requests} requests (idle: p99 ${l.idle.p99Ms.toFixed(1)} ms); ${l.aggregateMiBps.toFixed(0)} MiB/s in all`, 'class="value"');
+    text(10, y, `/healthz p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms over ${l.requests} requests (idle: p99 ${l.idle.p99Ms.toFixed(1)} ms${l.bystander ? `; a bystander process: p99 ${l.bystander.p99Ms.toFixed(1)} ms` : ''}); ${l.aggregateMiBps.toFixed(0)} MiB/s in all`, 'class="value"');
   }
   for (const note of results.notes) {
     y += 16;

@@ -49,6 +49,11 @@ export interface LoopResult {
   maxMs: number;
   /** The same probe with the bot idle, before the transfers. */
   idle: { requests: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * A process that only answers /healthz, asked right after the bot each time while the transfers
+   * run: what the machine gives any process then (its two cores are shared with sshd and the bench).
+   */
+  bystander?: { requests: number; p50Ms: number; p99Ms: number; maxMs: number };
   /** All transfers' bytes over the time from the first start to the last completion. */
   aggregateMiBps: number;
 }

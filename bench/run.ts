@@ -414,6 +414,7 @@ function report(results: BenchResults): void {
     const l = results.loop;
     console.log(`\nBot responsiveness: ${l.what}`);
     console.log(`/healthz p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms over ${l.requests} requests; idle: p50 ${l.idle.p50Ms.toFixed(1)}, p99 ${l.idle.p99Ms.toFixed(1)}, max ${l.idle.maxMs.toFixed(1)} ms; ${l.aggregateMiBps.toFixed(0)} MiB/s in all`);
+    if (l.bystander) console.log(`a bystander process that only answers, asked right after the bot each time: p50 ${l.bystander.p50Ms.toFixed(1)}, p99 ${l.bystander.p99Ms.toFixed(1)}, max ${l.bystander.maxMs.toFixed(1)} ms (the machine's floor)`);
   }
   console.log('\nEvery row is a whole process tree from spawn to exit (bench/meter.js): CPU is user+system of every process in it,');
   console.log('start-up included; peak RSS is VmHWM, summed over a pipeline\'s processes. "machine" is every process on the machine');

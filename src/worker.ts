@@ -1,19 +1,27 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { destinationFactory } from './adapters/registry';
+import { openPortableSource } from './adapters/registry/portableSources';
 import { runTransfer } from './transfer/engine';
 import { runThreadJob } from './transfer/thread/threadJob';
 import type { FromWorker, Port, ThreadJobData, ToWorker } from './transfer/thread/threadMessages';
+import { singleObjectSource } from './workflow/singleObjectSource';
 
 /**
  * The root of a transfer's worker thread (src/transfer/thread/transferThread.ts starts it): opens
- * the job's destination from its spec, with the secrets the starting thread resolves, and runs the
- * engine on it. The thread ends when its one job has answered.
+ * the job's destination from its spec, with the secrets the starting thread resolves, and its
+ * source from the source's recipe when it has one (narrowed to the one object, as the bot narrows
+ * it), else reads through the starting thread; then runs the engine. The thread ends when its one
+ * job has answered.
  */
 if (parentPort) {
   lowerPriority();
-  void runThreadJob(parentPort as unknown as Port<FromWorker, ToWorker>, workerData as ThreadJobData, (request, spec, secrets) =>
-    runTransfer({ ...request, destination: destinationFactory.open(spec, { secrets }) }),
+  void runThreadJob(parentPort as unknown as Port<FromWorker, ToWorker>, workerData as ThreadJobData, (request, { destination, secrets, remote, recipe }) =>
+    runTransfer({
+      ...request,
+      source: recipe && request.object ? singleObjectSource(openPortableSource(recipe, (r) => remote.lend(r)), request.container, request.object) : remote,
+      destination: destinationFactory.open(destination, { secrets }),
+    }),
   );
 }
 

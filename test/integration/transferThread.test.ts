@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { LocalSource } from '../../src/adapters/source/localSource';
-import { SecretsError, SourceError, TransferError } from '../../src/domain/errors';
+import { S3Source } from '../../src/adapters/source/s3Source';
+import { untilExpiry } from '../../src/adapters/source/expiringCredentials';
+import { FerryError, SecretsError, SourceError, TransferError } from '../../src/domain/errors';
+import { singleObjectSource } from '../../src/workflow/singleObjectSource';
+import { S3RVER_CREDENTIALS, startS3rver } from '../support/s3rverServer';
 import type { SftpSpec } from '../../src/domain/destinationSpec';
 import { transferWorkers } from '../../src/index';
 import type { SecretStore } from '../../src/ports/secretStore';
@@ -83,8 +87,18 @@ describe('transfers in a worker thread', function () {
     return { folder, run, events, progress };
   }
 
+  /** A LocalSource that counts the reads made through this thread. */
+  class CountingLocal extends LocalSource {
+    reads = 0;
+    override read(...args: Parameters<LocalSource['read']>): ReturnType<LocalSource['read']> {
+      this.reads++;
+      return super.read(...args);
+    }
+  }
+
   it('delivers every byte, verified, with progress and events as the engine reports them', async () => {
-    const { folder, run, events, progress } = await transfer(new LocalSource(src.path));
+    const local = new CountingLocal(src.path);
+    const { folder, run, events, progress } = await transfer(local);
     const result = await run;
     assert.equal(result.sha256, sha(body));
     assert.equal(sha(await readFile(join(folder, 'big.bin'))), sha(body));
@@ -93,6 +107,7 @@ describe('transfers in a worker thread', function () {
     const started = events[0] as Extract<TransferEvent, { type: 'started' }>;
     assert.ok(started.object.lastModified instanceof Date, 'dates survive the thread boundary');
     assert.ok(progress.length > 1 && progress.at(-1)!.bytes === body.length, `progress ends at every byte (${progress.length} reports)`);
+    assert.equal(local.reads, 0, 'a portable source is read by the worker itself, not through this thread');
   });
 
   it('never hands the worker a secret: the password is resolved in this thread, on call', async () => {
@@ -103,6 +118,34 @@ describe('transfers in a worker thread', function () {
     const text = JSON.stringify(started[0]);
     assert.ok(text.includes('env:THREAD_TEST_PASSWORD'), 'the reference is in the job');
     assert.ok(!text.includes(sshd.password), 'the password is not');
+  });
+
+  it('reads S3 in the worker with the credentials this thread lends, checked for expiry here', async () => {
+    const s3 = await startS3rver();
+    try {
+      await s3.seed('thread', 'big.bin', body);
+      let lent = 0;
+      const credentials = async () => (lent++, { ...S3RVER_CREDENTIALS, sessionToken: 'token', expiration: new Date(Date.now() + 3600_000) });
+      const source = new S3Source({ endpoint: s3.endpoint, region: 'us-east-1', credentials });
+      const object = await source.stat('thread', 'big.bin');
+      started.length = 0;
+      const folder = join(sshd.rootDir, `thread-${++n}`);
+      const result = await runInThread(spawn, { source: singleObjectSource(source, 'thread', object), container: 'thread', key: 'big.bin', object, destination: spec(folder), remotePath: `${folder}/big.bin`, overwrite: 'fail', secrets });
+      assert.equal(result.sha256, sha(body));
+      assert.equal(sha(await readFile(join(folder, 'big.bin'))), sha(body));
+      assert.ok(lent >= 2, `the worker borrowed the credentials (${lent} calls, one of them this thread's stat)`);
+      assert.deepEqual(started[0]!.source.recipe, { kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, credentials: 'lent' });
+      assert.ok(!JSON.stringify(started[0]).includes('secretAccessKey'), 'no credential is in what the worker starts with');
+
+      // Role credentials that have ended are refused by this thread's check, as SESSION_EXPIRED.
+      const ended = new S3Source({ endpoint: s3.endpoint, region: 'us-east-1', credentials: untilExpiry({ ...S3RVER_CREDENTIALS, sessionToken: 't', expiration: new Date(Date.now() - 1000) }) });
+      const again = join(sshd.rootDir, `thread-${++n}`);
+      const failed = await runInThread(spawn, { source: ended, container: 'thread', key: 'big.bin', object, destination: spec(again), remotePath: `${again}/big.bin`, overwrite: 'fail', secrets }).then(() => undefined, (e: unknown) => e);
+      assert.ok(failed instanceof FerryError, String(failed));
+      assert.equal(failed.code, 'SESSION_EXPIRED');
+    } finally {
+      await s3.stop();
+    }
   });
 
   it('keeps the class, code and hint of an error from this thread (source and secrets)', async () => {

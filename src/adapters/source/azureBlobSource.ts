@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type BlobDownloadResponseParsed, type StoragePipelineOptions } from '@azure/storage-blob';
 import { ConfigError, SourceError } from '../../domain/errors';
-import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo, StorageSource } from '../../ports/storageSource';
+import type { LentCredential, PortableSource, SourceRecipe } from '../../ports/portableSource';
+import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo } from '../../ports/storageSource';
 import { azureError, describeAzure, redactSas } from './azureErrors';
 import { checkRange } from './rangeGuard';
 import { emptyStream, relayStream } from './relayStream';
@@ -27,14 +28,26 @@ const DEFAULT_PAGE_SIZE = 100;
  * method that writes. The SDK retries nothing (maxTries 1, no download stream retries): the
  * transfer engine owns retries.
  */
-export class AzureBlobSource implements StorageSource {
+export class AzureBlobSource implements PortableSource {
   readonly scheme = 'azblob';
   /** One HTTP stream seldom fills the pipe from Blob Storage; four ranged downloads usually do. */
   readonly parallelReads = 4;
   private readonly service: BlobServiceClient;
 
-  constructor(options: AzureBlobSourceOptions) {
+  constructor(private readonly options: AzureBlobSourceOptions) {
     this.service = serviceClient(options);
+  }
+
+  /** Only a token credential is described: a connection string or a SAS would put a secret in the recipe. */
+  recipe(): SourceRecipe | undefined {
+    return 'credential' in this.options ? { kind: 'azblob', accountUrl: this.options.accountUrl } : undefined;
+  }
+
+  async lend(request: { scopes?: string[] }): Promise<LentCredential> {
+    if (!('credential' in this.options)) throw new SourceError('UNSUPPORTED', 'This Azure Blob source has no token credential to lend.');
+    const token = await this.options.credential.getToken(request.scopes ?? []);
+    if (!token) throw new SourceError('AUTH_FAILED', 'The Azure sign-in gave no token.', { hint: 'Sign in again with a new request.' });
+    return { token: token.token, expiresOnTimestamp: token.expiresOnTimestamp };
   }
 
   async listContainers(signal?: AbortSignal): Promise<ContainerInfo[]> {

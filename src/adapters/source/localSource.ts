@@ -3,6 +3,7 @@ import type { Stats } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SourceError } from '../../domain/errors';
+import type { PortableSource, SourceRecipe } from '../../ports/portableSource';
 import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo, StorageSource } from '../../ports/storageSource';
 import { localFsError } from './localErrors';
 import { checkRange } from './rangeGuard';
@@ -27,7 +28,7 @@ const MAX_PAGE_SIZE = 1000;
  * - Listing is sorted by name, folders included (a folder sorts as `name/`), and pages with an
  *   opaque token holding the last name returned, so a page boundary stays put as files come and go.
  */
-export class LocalSource implements StorageSource {
+export class LocalSource implements PortableSource {
   readonly scheme = 'file';
   /** One disk read at a time: parallel reads of one file only make a disk seek. */
   readonly parallelReads = 1;
@@ -35,6 +36,10 @@ export class LocalSource implements StorageSource {
 
   constructor(root: string) {
     this.root = resolve(root);
+  }
+
+  recipe(): SourceRecipe {
+    return { kind: 'file', root: this.root };
   }
 
   async listContainers(signal?: AbortSignal): Promise<ContainerInfo[]> {

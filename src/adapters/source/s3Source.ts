@@ -12,7 +12,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { SourceError } from '../../domain/errors';
-import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo, StorageSource } from '../../ports/storageSource';
+import type { LentCredential, PortableSource, SourceRecipe } from '../../ports/portableSource';
+import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo } from '../../ports/storageSource';
 import { checkRange } from './rangeGuard';
 import { emptyStream, relayStream } from './relayStream';
 import { sourceCancelled, sourceChanged } from './sourceErrors';
@@ -48,7 +49,7 @@ const DEFAULT_PAGE_SIZE = 100;
  * `If-Match: <ETag>`, and the response's version/ETag/total size are checked again because some
  * S3-compatible servers ignore If-Match. A different object is SOURCE_CHANGED, never mixed bytes.
  */
-export class S3Source implements StorageSource {
+export class S3Source implements PortableSource {
   readonly scheme = 's3';
   /** One HTTP stream seldom fills the pipe from S3; four ranged GETs in flight usually do. */
   readonly parallelReads = 4;
@@ -58,10 +59,24 @@ export class S3Source implements StorageSource {
   /** GetBucketLocation answers, per bucket: a bucket does not move, so each is asked once per session. */
   private readonly bucketRegions = new Map<string, string>();
 
-  constructor(options: S3SourceOptions = {}) {
+  constructor(private readonly options: S3SourceOptions = {}) {
     this.ownsClient = !options.client;
     this.listRegion = options.listRegion?.toLowerCase();
     this.client = options.client ?? new S3Client(clientConfig(options));
+  }
+
+  /** Undefined around a given client (its settings are not ours to describe). */
+  recipe(): SourceRecipe | undefined {
+    const o = this.options;
+    if (o.client) return undefined;
+    return { kind: 's3', ...definedOnly({ region: o.region, endpoint: o.endpoint, listRegion: o.listRegion }), credentials: o.credentials ? 'lent' : 'chain' };
+  }
+
+  async lend(): Promise<LentCredential> {
+    const given = this.options.credentials;
+    if (!given) throw new SourceError('UNSUPPORTED', 'This S3 source uses the SDK\'s own credential chain; there is nothing to lend.');
+    // The provider is asked each time (untilExpiry refuses once the sign-in has ended).
+    return typeof given === 'function' ? await given() : given;
   }
 
   async listContainers(signal?: AbortSignal): Promise<ContainerInfo[]> {
@@ -252,4 +267,8 @@ function pinProblem(object: ObjectInfo, response: GetObjectCommandOutput, range:
 /** `{ [name]: value }` when value is defined, else `{}` (keeps undefined out of SDK configs). */
 function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}
+
+function definedOnly<T extends Record<string, string | undefined>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

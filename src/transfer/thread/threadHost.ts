@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import { toWire } from '../../domain/errorWire';
+import { SourceError } from '../../domain/errors';
+import { isPortable, type LentCredential } from '../../ports/portableSource';
 import type { SecretStore } from '../../ports/secretStore';
 import type { StorageSource } from '../../ports/storageSource';
 import type { FromWorker, Port, RemoteCall, ToWorker } from './threadMessages';
@@ -12,8 +14,9 @@ export const READ_WINDOW = 2 * 1024 * 1024;
 
 /**
  * The worker's source and secret store, served from the thread that holds them: the requester's
- * sign-in and any password typed on a card never leave this thread; the worker receives only the
- * bytes it reads and the secret values it resolves, one call at a time.
+ * sign-in and any password typed on a card stay in this thread; the worker receives the bytes it
+ * reads (when it cannot open the source itself), the secret values it resolves and the
+ * credentials a portable source lends, one call at a time, in memory.
  */
 export class ThreadHost {
   private readonly reads = new Map<number, { stream?: Readable; controller: AbortController; unacked: number }>();
@@ -69,7 +72,13 @@ export class ThreadHost {
       case 'list': return this.source.list(...request.args);
       case 'listContainers': return this.source.listContainers();
       case 'resolve': return this.secrets.resolve(request.args[0]);
+      case 'lend': return this.lend(request.args[0]);
     }
+  }
+
+  private lend(request: { scopes?: string[] }): Promise<LentCredential> {
+    if (isPortable(this.source) && this.source.lend) return this.source.lend(request);
+    return Promise.reject(new SourceError('UNSUPPORTED', `The ${this.source.scheme} source has no credential to lend.`));
   }
 
   private async open(id: number, container: string, object: Parameters<StorageSource['read']>[1], range: Parameters<StorageSource['read']>[2]): Promise<void> {

@@ -1,16 +1,28 @@
 import { toWire } from '../../domain/errorWire';
 import type { DestinationSpec } from '../../domain/destinationSpec';
+import type { SourceRecipe } from '../../ports/portableSource';
 import type { SecretStore } from '../../ports/secretStore';
 import type { TransferRequest, TransferResult } from '../types';
 import { RemoteSource } from './remoteSource';
 import type { FromWorker, Port, ThreadJobData, ToWorker } from './threadMessages';
 
-/** Opens the spec's destination with `secrets` and runs the transfer (the worker's root supplies it). */
-export type RunWithSpec = (request: Omit<TransferRequest, 'destination'>, destination: DestinationSpec, secrets: SecretStore) => Promise<TransferResult>;
+/** What the worker's root opens a transfer's ends from. */
+export interface ThreadParts {
+  destination: DestinationSpec;
+  /** Resolves the destination's secrets in the starting thread. */
+  secrets: SecretStore;
+  /** The source as the starting thread serves it (reads, and the credential a recipe lends). */
+  remote: RemoteSource;
+  /** The source's recipe, when the worker can open it itself. */
+  recipe?: SourceRecipe;
+}
+
+/** Opens the transfer's source and destination from `parts` and runs it (the worker's root supplies it). */
+export type RunWithSpec = (request: Omit<TransferRequest, 'destination' | 'source'>, parts: ThreadParts) => Promise<TransferResult>;
 
 /**
- * Runs the one transfer a worker thread was started for: its source and secrets are the starting
- * thread's (RemoteSource), its progress and events go back as they happen, a `cancel` message
+ * Runs the one transfer a worker thread was started for: its secrets are the starting thread's
+ * (RemoteSource), and its source too unless the root opens it from its recipe; its progress and events go back as they happen, a `cancel` message
  * aborts it, and it ends with exactly one `done` or `failed`.
  */
 export async function runThreadJob(port: Port<FromWorker, ToWorker>, data: ThreadJobData, run: RunWithSpec): Promise<void> {
@@ -26,13 +38,11 @@ export async function runThreadJob(port: Port<FromWorker, ToWorker>, data: Threa
     const result = await run(
       {
         ...rest,
-        source,
         signal: controller.signal,
         onProgress: (progress) => port.postMessage({ kind: 'progress', progress }),
         onEvent: (event) => port.postMessage({ kind: 'event', event }),
       },
-      destination,
-      source.secrets,
+      { destination, secrets: source.secrets, remote: source, ...(data.source.recipe ? { recipe: data.source.recipe } : {}) },
     );
     port.postMessage({ kind: 'done', result });
   } catch (e) {

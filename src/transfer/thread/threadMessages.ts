@@ -1,5 +1,6 @@
 import type { DestinationSpec } from '../../domain/destinationSpec';
 import type { WireError } from '../../domain/errorWire';
+import type { SourceRecipe } from '../../ports/portableSource';
 import type { ByteRange, ObjectInfo } from '../../ports/storageSource';
 import type { TransferEvent, TransferProgress, TransferRequest, TransferResult } from '../types';
 
@@ -12,8 +13,12 @@ import type { TransferEvent, TransferProgress, TransferRequest, TransferResult }
 /** What a worker thread is started with (its `workerData`): one transfer, as data. */
 export interface ThreadJobData {
   request: ThreadRequest;
-  /** What the worker's stand-in for the source reports before it asks for anything. */
-  source: { scheme: string; parallelReads: number };
+  /**
+   * What the worker's stand-in for the source reports before it asks for anything, and the
+   * source's recipe when it has one: the worker then opens the source itself and reads nothing
+   * through the starting thread.
+   */
+  source: { scheme: string; parallelReads: number; recipe?: SourceRecipe };
 }
 
 /** A TransferRequest without the live parts: the destination as its spec, no source, signal or callbacks. */
@@ -26,7 +31,8 @@ export type RemoteCall =
   | { method: 'stat'; args: [container: string, key: string] }
   | { method: 'list'; args: [container: string, options?: { prefix?: string; pageSize?: number; token?: string }] }
   | { method: 'listContainers'; args: [] }
-  | { method: 'resolve'; args: [ref: string] };
+  | { method: 'resolve'; args: [ref: string] }
+  | { method: 'lend'; args: [request: { scopes?: string[] }] };
 
 export type FromWorker =
   | ({ kind: 'call'; call: number } & RemoteCall)

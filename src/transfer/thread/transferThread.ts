@@ -2,7 +2,9 @@ import type { Worker } from 'node:worker_threads';
 import { fromWire } from '../../domain/errorWire';
 import { TransferError } from '../../domain/errors';
 import type { DestinationSpec } from '../../domain/destinationSpec';
+import { isPortable, type SourceRecipe } from '../../ports/portableSource';
 import type { SecretStore } from '../../ports/secretStore';
+import type { StorageSource } from '../../ports/storageSource';
 import type { TransferRequest, TransferResult } from '../types';
 import { ThreadHost } from './threadHost';
 import type { FromWorker, ThreadJobData, ToWorker } from './threadMessages';
@@ -15,15 +17,16 @@ export type ThreadedTransfer = Omit<TransferRequest, 'destination'> & { destinat
 
 /**
  * Runs one transfer in a worker thread of its own, so hashing, encryption and the destination's
- * protocol never hold up this thread (the bot's turns, /healthz). The source and the secrets stay
- * here (ThreadHost); progress and events arrive as the in-process engine would report them; the
+ * protocol never hold up this thread (the bot's turns, /healthz). A portable source is opened by
+ * the worker from its recipe (its credential lent from here); any other is read through this
+ * thread. The secrets stay here (ThreadHost); progress and events arrive as the in-process engine would report them; the
  * signal cancels it. A worker that dies without an answer fails the transfer as INTERNAL (its
  * temporary file stays, as after a crash, for a resume).
  */
 export function runInThread(spawn: SpawnTransferWorker, transfer: ThreadedTransfer): Promise<TransferResult> {
   const { source, secrets, signal, onProgress, onEvent, destination, ...rest } = transfer;
   if (signal?.aborted) return Promise.reject(new TransferError('CANCELLED', 'The transfer was cancelled before it started.'));
-  const worker = spawn({ request: { ...rest, destination }, source: { scheme: source.scheme, parallelReads: source.parallelReads } });
+  const worker = spawn({ request: { ...rest, destination }, source: { scheme: source.scheme, parallelReads: source.parallelReads, ...recipeOf(source) } });
   const port = worker as unknown as import('./threadMessages').Port<ToWorker, FromWorker>;
   const host = new ThreadHost(port, source, secrets);
   return new Promise<TransferResult>((resolve, reject) => {
@@ -67,6 +70,11 @@ export function runInThread(spawn: SpawnTransferWorker, transfer: ThreadedTransf
     worker.once('error', (e) => settle(() => reject(died(`failed: ${e.message}`, e))));
     worker.once('exit', (code) => settle(() => reject(died(`stopped (exit code ${code}) before the transfer ended`))));
   });
+}
+
+function recipeOf(source: StorageSource): { recipe?: SourceRecipe } {
+  const recipe = isPortable(source) ? source.recipe() : undefined;
+  return recipe ? { recipe } : {};
 }
 
 function died(what: string, cause?: Error): TransferError {
