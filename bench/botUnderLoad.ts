@@ -18,7 +18,9 @@ import type { LoopResult } from './benchResults';
  * sign-in, local folder source, SQLite in a fresh data folder) and a saved SFTP destination on the
  * bench's sshd. Users drive it over HTTP through a fake Bot Connector (test/support), each to the
  * confirm card of its own transfer; then all the confirms go at once, and `/healthz` is asked one
- * request at a time until the last transfer completes. The same probe runs first with the bot idle.
+ * request at a time until the last transfer completes, each time followed by the same request to
+ * a bystander process that only answers (the machine's floor). The same probe runs first with the
+ * bot idle.
  */
 
 const MiB = 1024 * 1024;
@@ -86,14 +88,35 @@ function healthz(url: string, agent: Agent): Promise<number> {
   });
 }
 
-/** Asks /healthz every `gapMs` until `stop()` says so; the latencies in order. */
-async function probe(url: string, agent: Agent, stop: () => boolean, gapMs = 10): Promise<number[]> {
+/** Asks /healthz every `gapMs` until `stop()` says so; the latencies in order (and the bystander's, asked right after each). */
+async function probe(url: string, agent: Agent, stop: () => boolean, bystander?: { url: string; agent: Agent; times: number[] }, gapMs = 10): Promise<number[]> {
   const times: number[] = [];
   while (!stop()) {
     times.push(await healthz(url, agent));
+    if (bystander) bystander.times.push(await healthz(bystander.url, bystander.agent));
     await new Promise((r) => setTimeout(r, gapMs));
   }
   return times;
+}
+
+/**
+ * A process that does nothing but answer /healthz, started beside the bot: asked in the same loop,
+ * its latency is what this machine gives any process while the transfers, sshd and the bench share
+ * its cores, the floor under the bot's figure.
+ */
+async function startBystander(): Promise<{ child: ChildProcess; url: string }> {
+  const code = "require('http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', function () { console.log('bystander ' + this.address().port); })";
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /bystander (\d+)/.exec(out);
+      if (m) ok(Number(m[1]));
+    });
+    child.once('exit', (c) => fail(new Error(`The bystander exited (${c}) before listening.`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 function percentiles(times: number[]): { requests: number; p50Ms: number; p99Ms: number; maxMs: number } {
@@ -126,6 +149,8 @@ export async function measureBotUnderLoad(options: BotUnderLoadOptions): Promise
   const connector = await FakeConnector.start();
   let bot: Awaited<ReturnType<typeof startBot>> | undefined;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const bystanderAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const bystander = await startBystander();
   try {
     // One source file, linked under a name per transfer: every transfer reads its own object.
     const bucket = join(data.path, 'sources', 'sample-bucket');
@@ -157,11 +182,12 @@ export async function measureBotUnderLoad(options: BotUnderLoadOptions): Promise
     const confirms = Promise.all(users.map((u, i) => u.click('transfer.confirm', { activityId: cards[i]! })));
     let problem: string | undefined;
     const deadline = t0 + 30 * 60_000;
+    const bystanderTimes: number[] = [];
     const loaded = await probe(url, agent, () => {
       users.forEach((_, i) => completed(i) && done.add(i));
       problem ??= users.map((_, i) => failed(i)).find(Boolean) ?? (performance.now() > deadline ? 'the transfers took over 30 minutes' : undefined);
       return done.size === transfers || problem !== undefined;
-    });
+    }, { url: bystander.url, agent: bystanderAgent, times: bystanderTimes });
     const seconds = (performance.now() - t0) / 1000;
     await confirms;
     if (problem) throw new Error(`The bot's transfers did not all complete: ${problem}\n${bot.output().slice(-3000)}`);
@@ -176,10 +202,13 @@ export async function measureBotUnderLoad(options: BotUnderLoadOptions): Promise
       bytesEach: bytes,
       ...stats,
       idle,
+      bystander: percentiles(bystanderTimes),
       aggregateMiBps: (transfers * bytes) / MiB / seconds,
     };
   } finally {
     agent.destroy();
+    bystanderAgent.destroy();
+    bystander.child.kill();
     if (bot && bot.child.exitCode === null) {
       const exited = new Promise((r) => bot!.child.once('exit', r));
       bot.child.kill('SIGTERM');

@@ -24,7 +24,7 @@ import type { AuditLog, AuditReader } from './ports/auditLog';
 import type { ChannelPost, Notifier } from './ports/notifier';
 import { canLookUpTickets, type Ticketing } from './ports/ticketing';
 import { closeServer, createServer, listen } from './server';
-import type { SpawnTransferWorker } from './transfer/thread/transferThread';
+import { TransferThreads, type SpawnTransferWorker } from './transfer/thread/transferThreads';
 import type { TransferRequest, TransferResult, TransferTuning } from './transfer/types';
 import { RequestWorkflow } from './workflow/requestWorkflow';
 
@@ -75,6 +75,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
     throw e;
   }
   const documents = stores.documents;
+  const threads = new TransferThreads(transferWorkers());
   const workflow = new RequestWorkflow({
     repository: stores.requests,
     hostKeys: stores.hostKeys,
@@ -97,7 +98,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
     },
     log,
     runTransfer: overrides.runTransfer,
-    spawnTransferWorker: transferWorkers(),
+    transferThreads: threads,
     tuning: overrides.tuning,
   });
 
@@ -163,6 +164,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
         await workflow.shutdown();
       } finally {
         reporter.close();
+        await threads.close();
         await closeServer(server);
         // Last: the transfers' final records and audit events are written by now.
         await stores.close();
@@ -214,13 +216,13 @@ if (require.main === module) {
 }
 
 /**
- * A worker thread per transfer, running src/worker.ts: dist/src/worker.js as shipped; run from the
+ * Transfer worker threads, running src/worker.ts: dist/src/worker.js as shipped; run from the
  * TypeScript sources (tests, tsx), the worker loads them through tsx's require hook, since a
  * worker thread does not inherit the loader its parent was started with.
  */
 export function transferWorkers(): SpawnTransferWorker {
   const file = join(__dirname, `worker${extname(__filename)}`);
-  if (extname(file) !== '.ts') return (workerData) => new Worker(file, { workerData });
+  if (extname(file) !== '.ts') return () => new Worker(file);
   const hook = require.resolve('tsx/cjs');
-  return (workerData) => new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(file)});`, { eval: true, workerData });
+  return () => new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(file)});`, { eval: true });
 }

@@ -1,28 +1,31 @@
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { destinationFactory } from './adapters/registry';
 import { openPortableSource } from './adapters/registry/portableSources';
 import { runTransfer } from './transfer/engine';
 import { runThreadJob } from './transfer/thread/threadJob';
-import type { FromWorker, Port, ThreadJobData, ToWorker } from './transfer/thread/threadMessages';
+import type { FromWorker, JobMessage, Port, ToWorker } from './transfer/thread/threadMessages';
 import { singleObjectSource } from './workflow/singleObjectSource';
 
 /**
- * The root of a transfer's worker thread (src/transfer/thread/transferThread.ts starts it): opens
- * the job's destination from its spec, with the secrets the starting thread resolves, and its
- * source from the source's recipe when it has one (narrowed to the one object, as the bot narrows
- * it), else reads through the starting thread; then runs the engine. The thread ends when its one
- * job has answered.
+ * The root of a transfer worker thread (src/transfer/thread/transferThreads.ts starts it), which
+ * runs each job it is sent over the job's own port: opens the job's destination from its spec,
+ * with the secrets the starting thread resolves, and its source from the source's recipe when it
+ * has one (narrowed to the one object, as the bot narrows it), else reads through the starting
+ * thread; then runs the engine.
  */
 if (parentPort) {
   lowerPriority();
-  void runThreadJob(parentPort as unknown as Port<FromWorker, ToWorker>, workerData as ThreadJobData, (request, { destination, secrets, remote, recipe }) =>
-    runTransfer({
-      ...request,
-      source: recipe && request.object ? singleObjectSource(openPortableSource(recipe, (r) => remote.lend(r)), request.container, request.object) : remote,
-      destination: destinationFactory.open(destination, { secrets }),
-    }),
-  );
+  parentPort.on('message', (message: JobMessage) => {
+    if (message.kind !== 'job') return;
+    void runThreadJob(message.port as unknown as Port<FromWorker, ToWorker>, message.data, (request, { destination, secrets, remote, recipe }) =>
+      runTransfer({
+        ...request,
+        source: recipe && request.object ? singleObjectSource(openPortableSource(recipe, (r) => remote.lend(r)), request.container, request.object) : remote,
+        destination: destinationFactory.open(destination, { secrets }),
+      }),
+    );
+  });
 }
 
 /**

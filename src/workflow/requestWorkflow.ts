@@ -67,7 +67,7 @@ export class RequestWorkflow {
         if (cause === 'auto-logout' || cause === 'browse-window') await this.closeSessionCards(requestId, cause);
       }),
       vault: new SecretVault<Volatile>(Math.max(retryMinutes, deps.policy.requestTtlMinutes ?? 60) * 60_000),
-      jobs: new TransferJobs({ run: deps.runTransfer ?? runTransfer, destinations: deps.destinations, secrets: deps.secrets, tuning: deps.tuning, spawn: deps.runTransfer ? undefined : deps.spawnTransferWorker }),
+      jobs: new TransferJobs({ run: deps.runTransfer ?? runTransfer, destinations: deps.destinations, secrets: deps.secrets, tuning: deps.tuning, threads: deps.runTransfer ? undefined : deps.transferThreads }),
       audit,
       notes: new TicketNotes(deps.ticketing, deps.documents, audit, log),
       listeners: [],

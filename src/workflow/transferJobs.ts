@@ -5,7 +5,7 @@ import { unpinObject, type TransferJobSpec } from '../domain/transferJobSpec';
 import type { DestinationFactory } from '../ports/destinationFactory';
 import type { SecretStore } from '../ports/secretStore';
 import type { StorageSource } from '../ports/storageSource';
-import { runInThread, type SpawnTransferWorker } from '../transfer/thread/transferThread';
+import type { TransferThreads } from '../transfer/thread/transferThreads';
 import type { TransferEvent, TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
 import { withHeldSecrets } from './heldSecrets';
 
@@ -33,18 +33,18 @@ export interface TransferJobsDeps {
   secrets: SecretStore;
   tuning?: Partial<TransferTuning>;
   /**
-   * Runs each job in a worker thread of its own (the engine, the destination and the hashing off
-   * this thread), the source and the secrets still served from here. Without it jobs run in this
-   * thread through `run`.
+   * Runs the jobs in worker threads (the engine, the destination and the hashing off this
+   * thread), the secrets (and a source that is not portable) still served from here. Without it
+   * jobs run in this thread through `run`.
    */
-  spawn?: SpawnTransferWorker;
+  threads?: TransferThreads;
 }
 
 /**
- * The job runner: runs a TransferJobSpec, one per request at most, in a worker thread when `spawn`
- * is given (the destination is opened there from the spec) or else in this thread; either way its
- * secrets are resolved here at each connect. A job runs in the background (the user's turn has long ended) and
- * always settles with an outcome, never a rejection; `cancel` aborts it and the engine reports
+ * The job runner: runs a TransferJobSpec, one per request at most, in a worker thread when
+ * `threads` is given (the destination is opened there from the spec) or else in this thread;
+ * either way its secrets are resolved here at each connect. A job runs in the background (the
+ * user's turn has long ended) and always settles with an outcome, never a rejection; `cancel` aborts it and the engine reports
  * CANCELLED.
  */
 export class TransferJobs {
@@ -108,7 +108,7 @@ export class TransferJobs {
       onEvent: hooks.onEvent,
       tuning: this.deps.tuning,
     } satisfies Omit<TransferRequest, 'destination'>;
-    if (this.deps.spawn) return runInThread(this.deps.spawn, { ...request, destination: spec.destination, secrets });
+    if (this.deps.threads) return this.deps.threads.run({ ...request, destination: spec.destination, secrets });
     return this.deps.run({ ...request, destination: this.deps.destinations.open(spec.destination, { secrets }) });
   }
 }

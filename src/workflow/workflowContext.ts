@@ -10,7 +10,7 @@ import type { RequestRepository } from '../ports/requestRepository';
 import type { SecretStore } from '../ports/secretStore';
 import type { StorageSource } from '../ports/storageSource';
 import type { SourceRef } from '../domain/transferJobSpec';
-import type { SpawnTransferWorker } from '../transfer/thread/transferThread';
+import type { TransferThreads } from '../transfer/thread/transferThreads';
 import type { Ticketing } from '../ports/ticketing';
 import type { WorkflowLog } from '../ports/workflowLog';
 import type { TransferProgress, TransferRequest, TransferResult, TransferTuning } from '../transfer/types';
@@ -47,8 +47,8 @@ export interface WorkflowDeps {
   serviceSource?: (source: SourceRef) => StorageSource | undefined;
   /** The transfer engine; injectable for tests. Given, it runs in this thread (no worker). */
   runTransfer?: (request: TransferRequest) => Promise<TransferResult>;
-  /** Starts a worker thread per transfer (the root knows the worker's file); without it transfers run in this thread. */
-  spawnTransferWorker?: SpawnTransferWorker;
+  /** Worker threads that run the transfers; without them transfers run in this thread. */
+  transferThreads?: TransferThreads;
   tuning?: Partial<TransferTuning>;
   now?: () => Date;
   newId?: () => string;

@@ -14,8 +14,8 @@ import type { SftpSpec } from '../../src/domain/destinationSpec';
 import { transferWorkers } from '../../src/index';
 import type { SecretStore } from '../../src/ports/secretStore';
 import type { ByteRange, ObjectInfo, StorageSource } from '../../src/ports/storageSource';
-import { runInThread, type SpawnTransferWorker, type ThreadedTransfer } from '../../src/transfer/thread/transferThread';
-import type { ThreadJobData } from '../../src/transfer/thread/threadMessages';
+import { TransferThreads, type SpawnTransferWorker, type ThreadedTransfer } from '../../src/transfer/thread/transferThreads';
+import type { JobMessage, ThreadJobData } from '../../src/transfer/thread/threadMessages';
 import type { TransferEvent, TransferProgress } from '../../src/transfer/types';
 import { startSshd, type SshdServer } from '../support/sshdServer';
 import { tempDir } from '../support/tmp';
@@ -33,13 +33,21 @@ describe('transfers in a worker thread', function () {
   let src: { path: string; remove: () => Promise<void> };
   let body: Buffer;
   let n = 0;
-  /** What each worker was started with, to check no secret is in it. */
+  /** What each job was sent to its worker with, to check no secret is in it. */
   const started: ThreadJobData[] = [];
+  let spawned = 0;
   const spawnRoot = transferWorkers();
-  const spawn: SpawnTransferWorker = (data) => {
-    started.push(data);
-    return spawnRoot(data);
+  const spawn: SpawnTransferWorker = () => {
+    spawned++;
+    const worker = spawnRoot();
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = (message: unknown, transfer?: Parameters<typeof post>[1]) => {
+      if ((message as JobMessage).kind === 'job') started.push((message as JobMessage).data);
+      post(message, transfer);
+    };
+    return worker;
   };
+  const threads = new TransferThreads(spawn, 2);
 
   before(async () => {
     sshd = await startSshd();
@@ -49,6 +57,7 @@ describe('transfers in a worker thread', function () {
     await writeFile(join(src.path, 'bucket', 'big.bin'), body);
   });
   after(async () => {
+    await threads.close();
     await sshd?.stop();
     await src?.remove();
   });
@@ -70,7 +79,7 @@ describe('transfers in a worker thread', function () {
     const object = await new LocalSource(src.path).stat('bucket', 'big.bin');
     const events: TransferEvent[] = [];
     const progress: TransferProgress[] = [];
-    const run = runInThread(spawn, {
+    const run = threads.run({
       source,
       container: 'bucket',
       key: 'big.bin',
@@ -130,7 +139,7 @@ describe('transfers in a worker thread', function () {
       const object = await source.stat('thread', 'big.bin');
       started.length = 0;
       const folder = join(sshd.rootDir, `thread-${++n}`);
-      const result = await runInThread(spawn, { source: singleObjectSource(source, 'thread', object), container: 'thread', key: 'big.bin', object, destination: spec(folder), remotePath: `${folder}/big.bin`, overwrite: 'fail', secrets });
+      const result = await threads.run({ source: singleObjectSource(source, 'thread', object), container: 'thread', key: 'big.bin', object, destination: spec(folder), remotePath: `${folder}/big.bin`, overwrite: 'fail', secrets });
       assert.equal(result.sha256, sha(body));
       assert.equal(sha(await readFile(join(folder, 'big.bin'))), sha(body));
       assert.ok(lent >= 2, `the worker borrowed the credentials (${lent} calls, one of them this thread's stat)`);
@@ -140,7 +149,7 @@ describe('transfers in a worker thread', function () {
       // Role credentials that have ended are refused by this thread's check, as SESSION_EXPIRED.
       const ended = new S3Source({ endpoint: s3.endpoint, region: 'us-east-1', credentials: untilExpiry({ ...S3RVER_CREDENTIALS, sessionToken: 't', expiration: new Date(Date.now() - 1000) }) });
       const again = join(sshd.rootDir, `thread-${++n}`);
-      const failed = await runInThread(spawn, { source: ended, container: 'thread', key: 'big.bin', object, destination: spec(again), remotePath: `${again}/big.bin`, overwrite: 'fail', secrets }).then(() => undefined, (e: unknown) => e);
+      const failed = await threads.run({ source: ended, container: 'thread', key: 'big.bin', object, destination: spec(again), remotePath: `${again}/big.bin`, overwrite: 'fail', secrets }).then(() => undefined, (e: unknown) => e);
       assert.ok(failed instanceof FerryError, String(failed));
       assert.equal(failed.code, 'SESSION_EXPIRED');
     } finally {
@@ -199,10 +208,22 @@ describe('transfers in a worker thread', function () {
     assert.ok(!left.includes('big.bin'), `nothing under the final name (${left.join(', ')})`);
   });
 
+  it('runs several transfers on one worker per core, every one verified', async () => {
+    await threads.close();
+    const before = spawned;
+    const runs = await Promise.all([1, 2, 3].map(() => transfer(new LocalSource(src.path))));
+    const results = await Promise.all(runs.map((r) => r.run));
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.sha256, sha(body));
+      assert.equal(sha(await readFile(join(runs[i]!.folder, 'big.bin'))), sha(body));
+    }
+    assert.equal(spawned - before, 2, 'three transfers on a pool of two workers');
+  });
+
   it('a worker that dies without an answer fails the transfer as INTERNAL and retryable', async () => {
-    const dying: SpawnTransferWorker = () => new Worker('process.exit(3)', { eval: true });
+    const dying = new TransferThreads(() => new Worker('process.exit(3)', { eval: true }), 1);
     const object = await new LocalSource(src.path).stat('bucket', 'big.bin');
-    const failed = await runInThread(dying, { source: new LocalSource(src.path), container: 'bucket', key: 'big.bin', object, destination: spec('/tmp/x'), remotePath: '/tmp/x/big.bin', overwrite: 'fail', secrets }).then(
+    const failed = await dying.run({ source: new LocalSource(src.path), container: 'bucket', key: 'big.bin', object, destination: spec('/tmp/x'), remotePath: '/tmp/x/big.bin', overwrite: 'fail', secrets }).then(
       () => undefined,
       (e: unknown) => e,
     );

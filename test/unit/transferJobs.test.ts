@@ -9,6 +9,7 @@ import type { TransferJobSpec } from '../../src/domain/transferJobSpec';
 import type { TransferRequest, TransferResult } from '../../src/transfer/types';
 import { TransferJobs } from '../../src/workflow/transferJobs';
 import { transferWorkers } from '../../src/index';
+import { TransferThreads } from '../../src/transfer/thread/transferThreads';
 import { tempDir } from '../support/tmp';
 
 const FINGERPRINT = `SHA256:${'B'.repeat(43)}`;
@@ -64,11 +65,12 @@ describe('TransferJobs with a worker thread per job', () => {
       const object = await source.stat('bucket', 'a.bin');
       let spawned = 0;
       const spawnRoot = transferWorkers();
+      const threads = new TransferThreads(() => (spawned++, spawnRoot()), 1);
       const jobs = new TransferJobs({
         run: () => Promise.reject(new Error('the in-process engine must not run')),
         destinations: destinationFactory,
         secrets: buildSecrets({ env: {} }),
-        spawn: (data) => (spawned++, spawnRoot(data)),
+        threads,
       });
       const job: TransferJobSpec = {
         requestId: 'req-t',
@@ -84,6 +86,7 @@ describe('TransferJobs with a worker thread per job', () => {
       assert.equal(progress.at(-1), 3 * 1024 * 1024);
       assert.deepEqual(await readFile(join(dir.path, 'out', 'a.bin')), Buffer.alloc(3 * 1024 * 1024, 7));
       assert.equal(jobs.active, 0);
+      await threads.close();
     } finally {
       await dir.remove();
     }

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { DestinationSpec } from '../../domain/destinationSpec';
 import type { WireError } from '../../domain/errorWire';
 import type { SourceRecipe } from '../../ports/portableSource';
@@ -10,7 +11,7 @@ import type { TransferEvent, TransferProgress, TransferRequest, TransferResult }
  * as WireError so their class and code survive too.
  */
 
-/** What a worker thread is started with (its `workerData`): one transfer, as data. */
+/** One transfer, as data: what the worker receives with the job's own MessagePort. */
 export interface ThreadJobData {
   request: ThreadRequest;
   /**
@@ -53,6 +54,13 @@ export type ToWorker =
   | { kind: 'chunk'; read: number; data: Uint8Array }
   | { kind: 'end'; read: number }
   | { kind: 'read-failed'; read: number; error: WireError };
+
+/** How a job reaches a worker: its data and the port it talks over (transferred with it). */
+export interface JobMessage {
+  kind: 'job';
+  data: ThreadJobData;
+  port: MessagePort;
+}
 
 /** The part of a MessagePort (or a Worker, or parentPort) the two sides use. */
 export interface Port<Out, In> {
