@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { buildBackends } from './adapters/registry';
 import { pushKinds } from './adapters/registry/pushKinds';
@@ -133,7 +133,7 @@ export async function startFileFerry(config: AppConfig, overrides: AppOverrides 
   // Push mode runs beside the bot when FILEFERRY_PUSH_RULES_FILE is set (same store, audit chain and notifier).
   let push: PushMode | undefined;
   if (config.pushRulesFile) {
-    push = await buildPushMode(config.pushRulesFile, { destinations: config.destinations, documents, audit: stores.audit, notifier, log, listener: metrics }, pushKinds(config, process.env, log));
+    push = await buildPushMode(config.pushRulesFile, { destinations: config.destinations, documents, audit: stores.audit, notifier, log, listener: metrics, threads }, pushKinds(config, process.env, log));
     metrics.watchPush(() => push!.runner.waiting);
   }
   const server = createServer({ adapter, bot, metrics, log, ready: () => ready, ticketPage, ...(push?.sns ? { snsEndpoint: push.sns } : {}) });
@@ -222,7 +222,8 @@ if (require.main === module) {
  */
 export function transferWorkers(): SpawnTransferWorker {
   const file = join(__dirname, `worker${extname(__filename)}`);
-  if (extname(file) !== '.ts') return () => new Worker(file);
+  // SHARE_ENV: the workers read the environment the bot reads, as it is now, not a copy.
+  if (extname(file) !== '.ts') return () => new Worker(file, { env: SHARE_ENV });
   const hook = require.resolve('tsx/cjs');
-  return () => new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(file)});`, { eval: true });
+  return () => new Worker(`require(${JSON.stringify(hook)}); require(${JSON.stringify(file)});`, { eval: true, env: SHARE_ENV });
 }

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { DestinationSpec } from '../domain/destinationSpec';
 import type { Destination } from '../ports/destination';
+import type { SecretStore } from '../ports/secretStore';
+import type { TransferThreads } from '../transfer/thread/transferThreads';
 import type { PgpEncryptor } from '../ports/pgp';
 import type { PushEngine, PushSend, PushSent } from '../ports/pushEngine';
 import type { StorageSource } from '../ports/storageSource';
@@ -18,6 +21,12 @@ export interface FileFerryPushEngineOptions {
   connections?: number;
   pgp?: { encryptor: PgpEncryptor; publicKey: string };
   tuning?: Partial<TransferTuning>;
+  /**
+   * Runs each send in a worker thread (the bot's, so push mode beside the bot does not hold up its
+   * turns): the destination is opened there from `spec`, its secrets resolved by `secrets` here.
+   * PGP sends run in this thread.
+   */
+  thread?: { threads: TransferThreads; spec: DestinationSpec; secrets: SecretStore };
   /** For tests. */
   runTransfer?: (request: TransferRequest) => Promise<TransferResult>;
 }
@@ -47,13 +56,11 @@ export class FileFerryPushEngine implements PushEngine, LandedCheck {
       return { ...sent };
     }
     const remotePath = joinRemote(job.remoteFolder, job.remoteName);
-    const run = this.options.runTransfer ?? runTransfer;
-    const result = await run({
+    const request = {
       source: this.options.source,
       container: job.object.container,
       key: job.object.key,
       object: job.object,
-      destination: this.options.destination,
       remotePath,
       overwrite: this.options.overwrite,
       resumeTemporaryPath: temporaryPathFor(remotePath, temporaryId),
@@ -61,7 +68,11 @@ export class FileFerryPushEngine implements PushEngine, LandedCheck {
       signal: job.signal,
       connections: this.options.connections,
       ...(this.options.tuning ? { tuning: this.options.tuning } : {}),
-    });
+    } satisfies Omit<TransferRequest, 'destination'>;
+    const { thread } = this.options;
+    const result = thread && !this.options.runTransfer
+      ? await thread.threads.run({ ...request, destination: thread.spec, secrets: thread.secrets })
+      : await (this.options.runTransfer ?? runTransfer)({ ...request, destination: this.options.destination });
     return { bytes: result.bytes, sha256: result.sha256, verification: result.verification, finalPath: result.finalPath };
   }
 

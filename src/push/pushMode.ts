@@ -11,6 +11,8 @@ import type { PgpEncryptor } from '../ports/pgp';
 import type { PushEngine } from '../ports/pushEngine';
 import type { StorageSource } from '../ports/storageSource';
 import type { WorkflowLog } from '../ports/workflowLog';
+import type { SecretStore } from '../ports/secretStore';
+import type { TransferThreads } from '../transfer/thread/transferThreads';
 import type { TransferTuning } from '../transfer/types';
 import { FileFerryPushEngine } from './fileFerryPushEngine';
 import type { PushListener } from './pushAbilities';
@@ -23,6 +25,8 @@ import type { WatchedPlace } from './sourceUri';
 export interface PushBackends {
   source(place: WatchedPlace): StorageSource;
   destination(spec: DestinationSpec): Destination;
+  /** Resolves the saved destinations' secret references (transfers in worker threads open their destination from its spec). */
+  secrets: SecretStore;
   pgp(): PgpEncryptor;
   transferFamily(connectorId: string): PushEngine;
   sqs(queueUrl: string, visibilityTimeoutSeconds: number): ObjectEventTrigger;
@@ -42,6 +46,8 @@ export interface PushModeDeps {
   log: WorkflowLog;
   listener?: PushListener;
   tuning?: Partial<TransferTuning>;
+  /** Worker threads for the transfers (the bot's root passes its own); without them they run in this thread. */
+  threads?: TransferThreads;
 }
 
 export interface PushMode {
@@ -83,6 +89,7 @@ export async function buildPushMode(rulesFile: string, deps: PushModeDeps, backe
       : new FileFerryPushEngine({
         source: sources.get(rule.name)!,
         destination: backends.destination(spec),
+        ...(deps.threads ? { thread: { threads: deps.threads, spec, secrets: backends.secrets } } : {}),
         overwrite: rule.destination.overwrite,
         connections: stripingConnections(spec),
         ...(rule.pgp ? { pgp: { encryptor: pgp!, publicKey: rule.pgp.publicKey } } : {}),

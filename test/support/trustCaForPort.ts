@@ -11,6 +11,8 @@ type CreateConnection = (this: Agent, ...args: unknown[]) => unknown;
  * verification stay on: the server must present a certificate the CA issued, for 127.0.0.1.
  * Returns the function that puts https.Agent back as it was.
  */
+const WORKER_TRUST = 'FILEFERRY_TEST_TRUSTED_CA_PORTS';
+
 export function trustCaForPort(port: number, caPem: string): () => void {
   const proto = Agent.prototype as unknown as { createConnection: CreateConnection };
   const original = proto.createConnection;
@@ -22,7 +24,13 @@ export function trustCaForPort(port: number, caPem: string): () => void {
     }
     return original.apply(this, args);
   };
+  // Worker threads (the bot's transfers) get the same trust through test/support/workerTrust.cjs.
+  const shared = JSON.parse(process.env[WORKER_TRUST] ?? '{}') as Record<string, string>;
+  process.env[WORKER_TRUST] = JSON.stringify({ ...shared, [String(port)]: caPem });
   return () => {
     proto.createConnection = original;
+    const left = JSON.parse(process.env[WORKER_TRUST] ?? '{}') as Record<string, string>;
+    delete left[String(port)];
+    process.env[WORKER_TRUST] = JSON.stringify(left);
   };
 }

@@ -40,6 +40,8 @@ export function pushKinds(config: AppConfig, env: NodeJS.ProcessEnv, log: Workfl
     destination(spec: DestinationSpec): Destination {
       return destinationFactory.open(spec, { secrets });
     },
+    /** What resolves the saved destinations' secrets (for a transfer run in a worker thread). */
+    secrets,
     pgp(): PgpEncryptor {
       return new OpenPgpEncryptor();
     },
