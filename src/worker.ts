@@ -18,13 +18,19 @@ if (parentPort) {
   lowerPriority();
   parentPort.on('message', (message: JobMessage) => {
     if (message.kind !== 'job') return;
-    void runThreadJob(message.port as unknown as Port<FromWorker, ToWorker>, message.data, (request, { destination, secrets, remote, recipe }) =>
-      runTransfer({
-        ...request,
-        source: recipe && request.object ? singleObjectSource(openPortableSource(recipe, (r) => remote.lend(r)), request.container, request.object) : remote,
-        destination: destinationFactory.open(destination, { secrets }),
-      }),
-    );
+    void runThreadJob(message.port as unknown as Port<FromWorker, ToWorker>, message.data, async (request, { destination, secrets, remote, recipe }) => {
+      const own = recipe && request.object ? openPortableSource(recipe, (r) => remote.lend(r)) : undefined;
+      try {
+        return await runTransfer({
+          ...request,
+          source: own ? singleObjectSource(own, request.container, request.object!) : remote,
+          destination: destinationFactory.open(destination, { secrets }),
+        });
+      } finally {
+        // Its SDK client's sockets go with the job (S3Source.destroy).
+        (own as { destroy?: () => void } | undefined)?.destroy?.();
+      }
+    });
   });
 }
 

@@ -74,12 +74,12 @@ describe('transfers in a worker thread', function () {
     },
   };
 
-  async function transfer(source: StorageSource, extra: Partial<ThreadedTransfer> = {}): Promise<{ folder: string; run: Promise<import('../../src/transfer/types').TransferResult>; events: TransferEvent[]; progress: TransferProgress[] }> {
+  async function transfer(source: StorageSource, extra: Partial<ThreadedTransfer> = {}, pool = threads): Promise<{ folder: string; run: Promise<import('../../src/transfer/types').TransferResult>; events: TransferEvent[]; progress: TransferProgress[] }> {
     const folder = join(sshd.rootDir, `thread-${++n}`);
     const object = await new LocalSource(src.path).stat('bucket', 'big.bin');
     const events: TransferEvent[] = [];
     const progress: TransferProgress[] = [];
-    const run = threads.run({
+    const run = pool.run({
       source,
       container: 'bucket',
       key: 'big.bin',
@@ -209,15 +209,46 @@ describe('transfers in a worker thread', function () {
   });
 
   it('runs several transfers on one worker per core, every one verified', async () => {
-    await threads.close();
+    const pool = new TransferThreads(spawn, 2);
     const before = spawned;
-    const runs = await Promise.all([1, 2, 3].map(() => transfer(new LocalSource(src.path))));
+    const runs = await Promise.all([1, 2, 3].map(() => transfer(new LocalSource(src.path), {}, pool)));
     const results = await Promise.all(runs.map((r) => r.run));
     for (const [i, result] of results.entries()) {
       assert.equal(result.sha256, sha(body));
       assert.equal(sha(await readFile(join(runs[i]!.folder, 'big.bin'))), sha(body));
     }
     assert.equal(spawned - before, 2, 'three transfers on a pool of two workers');
+    await pool.close();
+    const object = await new LocalSource(src.path).stat('bucket', 'big.bin');
+    const late = pool.run({ source: new LocalSource(src.path), container: 'bucket', key: 'big.bin', object, destination: spec('/tmp/never'), remotePath: '/tmp/never/big.bin', overwrite: 'fail', secrets });
+    await assert.rejects(late, (e: unknown) => e instanceof TransferError && /shutting down/.test(e.message));
+    assert.equal(spawned - before, 2, 'a closed pool starts no worker');
+  });
+
+  it('a worker can resolve only the secrets its job\'s destination names', async () => {
+    // A worker speaking the job protocol by hand: it asks for a reference the destination does not
+    // name, and reports whatever it got back as the job's failure.
+    const asking = `
+      const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', ({ port }) => {
+        port.on('message', (m) => {
+          if (m.kind !== 'answer' && m.kind !== 'call-failed') return;
+          port.postMessage({ kind: 'failed', error: m.error ?? { area: 'transfer', code: 'INTERNAL', message: 'answered ' + m.value, hint: '', retryable: false } });
+        });
+        port.postMessage({ kind: 'call', call: 1, method: 'resolve', args: ['env:OTHER'] });
+      });`;
+    const pool = new TransferThreads(() => new Worker(asking, { eval: true }), 1);
+    const canary = `canary-${randomBytes(6).toString('hex')}`;
+    const generous: SecretStore = { resolve: async (ref) => (ref === 'env:OTHER' ? canary : sshd.password) };
+    const object = await new LocalSource(src.path).stat('bucket', 'big.bin');
+    try {
+      const failed = await pool.run({ source: new LocalSource(src.path), container: 'bucket', key: 'big.bin', object, destination: spec('/tmp/x'), remotePath: '/tmp/x/big.bin', overwrite: 'fail', secrets: generous }).then(() => undefined, (e: unknown) => e);
+      assert.ok(failed instanceof SecretsError, String(failed));
+      assert.equal(failed.code, 'ACCESS_DENIED');
+      assert.ok(!failed.message.includes(canary));
+    } finally {
+      await pool.close();
+    }
   });
 
   it('a worker that dies without an answer fails the transfer as INTERNAL and retryable', async () => {

@@ -85,6 +85,17 @@ export class RemoteSource implements StorageSource {
     });
   }
 
+  /**
+   * The other thread is gone (it closed the job's port after the job settled there): every call
+   * and read still waiting fails now instead of waiting for an answer that cannot come.
+   */
+  abandon(): void {
+    const gone = (): SourceError => new SourceError('CANCELLED', 'The transfer ended in the thread that started it.');
+    for (const call of this.calls.values()) call.reject(gone());
+    this.calls.clear();
+    for (const read of [...this.reads.values()]) read.abort(gone());
+  }
+
   private call(request: RemoteCall): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

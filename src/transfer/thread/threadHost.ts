@@ -20,6 +20,8 @@ export const READ_WINDOW = 2 * 1024 * 1024;
  */
 export class ThreadHost {
   private readonly reads = new Map<number, { stream?: Readable; controller: AbortController; unacked: number }>();
+  /** The job is over: messages still queued for it are dropped, and nothing new is opened. */
+  private closed = false;
 
   constructor(
     private readonly port: Port<ToWorker, FromWorker>,
@@ -29,6 +31,7 @@ export class ThreadHost {
 
   /** Handles the worker's calls and reads; other messages are the caller's. */
   handle(message: FromWorker): boolean {
+    if (this.closed) return true;
     switch (message.kind) {
       case 'call':
         void this.answer(message.call, message);
@@ -54,15 +57,16 @@ export class ThreadHost {
 
   /** Ends every read still open (the job is over). */
   close(): void {
+    this.closed = true;
     for (const id of [...this.reads.keys()]) this.cancel(id);
   }
 
   private async answer(call: number, request: RemoteCall): Promise<void> {
     try {
       const value = await this.invoke(request);
-      this.port.postMessage({ kind: 'answer', call, value });
+      if (!this.closed) this.port.postMessage({ kind: 'answer', call, value });
     } catch (e) {
-      this.port.postMessage({ kind: 'call-failed', call, error: toWire(e) });
+      if (!this.closed) this.port.postMessage({ kind: 'call-failed', call, error: toWire(e) });
     }
   }
 
@@ -92,6 +96,8 @@ export class ThreadHost {
       if (!read.controller.signal.aborted) this.port.postMessage({ kind: 'read-failed', read: id, error: toWire(e) });
       return;
     }
+    // Whatever the stream still says is unwanted now; without a listener an error would be uncaught.
+    stream.on('error', () => undefined);
     if (read.controller.signal.aborted) {
       stream.destroy();
       return;

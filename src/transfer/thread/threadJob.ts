@@ -33,6 +33,10 @@ export async function runThreadJob(port: Port<FromWorker, ToWorker>, data: Threa
     else source.handle(message);
   };
   port.on('message', onMessage);
+  port.once?.('close', () => {
+    controller.abort();
+    source.abandon();
+  });
   const { destination, ...rest } = data.request;
   try {
     const result = await run(

@@ -67,4 +67,6 @@ export interface Port<Out, In> {
   postMessage(message: Out, transfer?: ArrayBuffer[]): void;
   on(event: 'message', listener: (message: In) => void): unknown;
   off(event: 'message', listener: (message: In) => void): unknown;
+  /** A MessagePort says when the other end closed it. */
+  once?(event: 'close', listener: () => void): unknown;
 }

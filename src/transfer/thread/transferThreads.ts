@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { fromWire } from '../../domain/errorWire';
-import { TransferError } from '../../domain/errors';
+import { SecretsError, TransferError } from '../../domain/errors';
+import { describeRef } from '../../domain/secretRef';
 import type { DestinationSpec } from '../../domain/destinationSpec';
 import { isPortable, type SourceRecipe } from '../../ports/portableSource';
 import type { SecretStore } from '../../ports/secretStore';
@@ -20,7 +21,12 @@ interface Member {
   worker: Worker;
   /** Each running job's way to fail when the worker dies under it. */
   jobs: Set<(error: TransferError) => void>;
+  /** Ends the worker once it has been idle for IDLE_MS (a burst of transfers leaves no isolates behind). */
+  idle?: NodeJS.Timeout;
 }
+
+/** How long a worker without a job stays for the next one. */
+const IDLE_MS = 60_000;
 
 /**
  * Runs transfers in worker threads, so hashing, encryption and the destination's protocol never
@@ -37,6 +43,7 @@ interface Member {
  */
 export class TransferThreads {
   private readonly members: Member[] = [];
+  private closed = false;
 
   constructor(
     private readonly spawn: SpawnTransferWorker,
@@ -46,10 +53,11 @@ export class TransferThreads {
   run(transfer: ThreadedTransfer): Promise<TransferResult> {
     const { source, secrets, signal, onProgress, onEvent, destination, ...rest } = transfer;
     if (signal?.aborted) return Promise.reject(new TransferError('CANCELLED', 'The transfer was cancelled before it started.'));
+    if (this.closed) return Promise.reject(new TransferError('CANCELLED', 'FileFerry is shutting down; the transfer was not started.', { retryable: true }));
     const member = this.pick();
     const { port1, port2 } = new MessageChannel();
     const port = port1 as unknown as Port<ToWorker, FromWorker>;
-    const host = new ThreadHost(port, source, secrets);
+    const host = new ThreadHost(port, source, onlyRefsOf(destination, secrets));
     const data: ThreadJobData = { request: { ...rest, destination }, source: { scheme: source.scheme, parallelReads: source.parallelReads, ...recipeOf(source) } };
     return new Promise<TransferResult>((resolve, reject) => {
       let settled = false;
@@ -60,7 +68,7 @@ export class TransferThreads {
         host.close();
         port1.close();
         member.jobs.delete(died);
-        if (member.jobs.size === 0) member.worker.unref();
+        if (member.jobs.size === 0) this.rest(member);
         outcome();
       };
       const died = (error: TransferError): void => settle(() => reject(error));
@@ -76,7 +84,8 @@ export class TransferThreads {
         }
       };
       port1.on('message', (message: FromWorker) => {
-        if (host.handle(message)) return;
+        // Messages already queued when the job settled (a late progress report) are dropped.
+        if (settled || host.handle(message)) return;
         switch (message.kind) {
           case 'progress':
             return report(() => onProgress?.(message.progress));
@@ -89,15 +98,23 @@ export class TransferThreads {
         }
       });
       member.jobs.add(died);
+      clearTimeout(member.idle);
       member.worker.ref();
       signal?.addEventListener('abort', onAbort, { once: true });
-      member.worker.postMessage({ kind: 'job', data, port: port2 } satisfies JobMessage, [port2 as unknown as ArrayBuffer]);
+      try {
+        member.worker.postMessage({ kind: 'job', data, port: port2 } satisfies JobMessage, [port2 as unknown as ArrayBuffer]);
+      } catch (e) {
+        // A request that cannot be cloned: a programming error, reported as the engine would.
+        settle(() => reject(new TransferError('INTERNAL', `The transfer could not be handed to a worker thread: ${(e as Error).message}`, { cause: e })));
+      }
     });
   }
 
   /** Stops every worker (the app is closing; its jobs were cancelled and have answered). */
   async close(): Promise<void> {
+    this.closed = true;
     const members = this.members.splice(0);
+    members.forEach((m) => clearTimeout(m.idle));
     await Promise.all(members.map((m) => m.worker.terminate()));
   }
 
@@ -117,6 +134,31 @@ export class TransferThreads {
     this.members.push(member);
     return member;
   }
+
+  /** A worker without jobs: it no longer keeps the process alive, and goes after IDLE_MS. */
+  private rest(member: Member): void {
+    member.worker.unref();
+    clearTimeout(member.idle);
+    member.idle = setTimeout(() => {
+      const i = this.members.indexOf(member);
+      if (i < 0 || member.jobs.size > 0) return;
+      this.members.splice(i, 1);
+      void member.worker.terminate();
+    }, IDLE_MS);
+    member.idle.unref();
+  }
+}
+
+/**
+ * The secret store as the worker may use it: only the references the job's destination names,
+ * so a worker (or a fault in one) can resolve nothing else through this thread.
+ */
+function onlyRefsOf(spec: DestinationSpec, secrets: SecretStore): SecretStore {
+  const named = new Set(Object.entries(spec).filter(([k, v]) => k.endsWith('Ref') && typeof v === 'string').map(([, v]) => v as string));
+  return {
+    resolve: (ref, signal) =>
+      named.has(ref) ? secrets.resolve(ref, signal) : Promise.reject(new SecretsError('ACCESS_DENIED', `${describeRef(ref)} is not one of the transfer's destination secrets.`, { hint: 'Report this with the request ID.' })),
+  };
 }
 
 function recipeOf(source: StorageSource): { recipe?: SourceRecipe } {
