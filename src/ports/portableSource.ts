@@ -16,7 +16,14 @@ export type SourceRecipe =
 /** A credential as `lend` hands it out: S3 role credentials, or an access token. */
 export type LentCredential =
   | { accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }
-  | { token: string; expiresOnTimestamp: number };
+  | { token: string; expiresOnTimestamp: number; refreshAfterTimestamp?: number };
+
+/** What the other thread's SDK asks a lent credential for (an Entra token's scopes, and the claims or tenant of a challenge). */
+export interface LendRequest {
+  scopes?: string[];
+  claims?: string;
+  tenantId?: string;
+}
 
 /**
  * A source another thread can open from a recipe (a transfer's worker thread reads the object
@@ -27,7 +34,7 @@ export interface PortableSource extends StorageSource {
   /** The recipe, or undefined when this instance cannot be described (built around a given client, a secret in its URL). */
   recipe(): SourceRecipe | undefined;
   /** The credential a recipe marked as lent, as it is now; throws as the source would (SESSION_EXPIRED …). Absent where no recipe lends one. */
-  lend?(request: { scopes?: string[] }): Promise<LentCredential>;
+  lend?(request: LendRequest): Promise<LentCredential>;
 }
 
 export function isPortable(source: StorageSource): source is PortableSource {

@@ -1,11 +1,11 @@
-import type { LentCredential, SourceRecipe } from '../../ports/portableSource';
+import type { LendRequest, LentCredential, SourceRecipe } from '../../ports/portableSource';
 import type { StorageSource } from '../../ports/storageSource';
 import { AzureBlobSource } from '../source/azureBlobSource';
 import { LocalSource } from '../source/localSource';
 import { S3Source } from '../source/s3Source';
 
 /** Asks the thread that holds the source for its credential (PortableSource.lend). */
-export type Lend = (request: { scopes?: string[] }) => Promise<LentCredential>;
+export type Lend = (request: LendRequest) => Promise<LentCredential>;
 
 /**
  * Opens a source from its recipe in this thread (a transfer's worker), its credential borrowed
@@ -26,7 +26,10 @@ export function openPortableSource(recipe: SourceRecipe, lend: Lend): StorageSou
     case 'azblob':
       return new AzureBlobSource({
         accountUrl: recipe.accountUrl,
-        credential: { getToken: async (scopes) => lend({ scopes: typeof scopes === 'string' ? [scopes] : scopes }) as Promise<Extract<LentCredential, { token: string }>> },
+        credential: {
+          getToken: async (scopes, options) =>
+            lend({ scopes: typeof scopes === 'string' ? [scopes] : scopes, ...(options?.claims ? { claims: options.claims } : {}), ...(options?.tenantId ? { tenantId: options.tenantId } : {}) }) as Promise<Extract<LentCredential, { token: string }>>,
+        },
       });
   }
 }

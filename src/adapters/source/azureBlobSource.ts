@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type BlobDownloadResponseParsed, type StoragePipelineOptions } from '@azure/storage-blob';
 import { ConfigError, SourceError } from '../../domain/errors';
-import type { LentCredential, PortableSource, SourceRecipe } from '../../ports/portableSource';
+import type { LendRequest, LentCredential, PortableSource, SourceRecipe } from '../../ports/portableSource';
 import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo } from '../../ports/storageSource';
 import { azureError, describeAzure, redactSas } from './azureErrors';
 import { checkRange } from './rangeGuard';
@@ -43,11 +43,12 @@ export class AzureBlobSource implements PortableSource {
     return 'credential' in this.options ? { kind: 'azblob', accountUrl: this.options.accountUrl } : undefined;
   }
 
-  async lend(request: { scopes?: string[] }): Promise<LentCredential> {
+  async lend(request: LendRequest): Promise<LentCredential> {
     if (!('credential' in this.options)) throw new SourceError('UNSUPPORTED', 'This Azure Blob source has no token credential to lend.');
-    const token = await this.options.credential.getToken(request.scopes ?? []);
+    const options = { ...(request.claims ? { claims: request.claims } : {}), ...(request.tenantId ? { tenantId: request.tenantId } : {}) };
+    const token = await this.options.credential.getToken(request.scopes ?? [], options);
     if (!token) throw new SourceError('AUTH_FAILED', 'The Azure sign-in gave no token.', { hint: 'Sign in again with a new request.' });
-    return { token: token.token, expiresOnTimestamp: token.expiresOnTimestamp };
+    return { token: token.token, expiresOnTimestamp: token.expiresOnTimestamp, ...(token.refreshAfterTimestamp ? { refreshAfterTimestamp: token.refreshAfterTimestamp } : {}) };
   }
 
   async listContainers(signal?: AbortSignal): Promise<ContainerInfo[]> {

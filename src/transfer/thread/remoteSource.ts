@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { fromWire } from '../../domain/errorWire';
 import { SourceError } from '../../domain/errors';
-import type { LentCredential } from '../../ports/portableSource';
+import type { LendRequest, LentCredential } from '../../ports/portableSource';
 import type { SecretStore } from '../../ports/secretStore';
 import type { ByteRange, ContainerInfo, ListOptions, ListPage, ObjectInfo, StorageSource } from '../../ports/storageSource';
 import type { FromWorker, Port, RemoteCall, ThreadJobData, ToWorker } from './threadMessages';
@@ -48,7 +48,7 @@ export class RemoteSource implements StorageSource {
   readonly secrets: SecretStore = { resolve: (ref) => this.call({ method: 'resolve', args: [ref] }) as Promise<string> };
 
   /** The starting thread's source lends its credential (for the source the worker opened from its recipe). */
-  lend(request: { scopes?: string[] }): Promise<LentCredential> {
+  lend(request: LendRequest): Promise<LentCredential> {
     return this.call({ method: 'lend', args: [request] }) as Promise<LentCredential>;
   }
 

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { toWire } from '../../domain/errorWire';
 import { SourceError } from '../../domain/errors';
-import { isPortable, type LentCredential } from '../../ports/portableSource';
+import { isPortable, type LendRequest, type LentCredential } from '../../ports/portableSource';
 import type { SecretStore } from '../../ports/secretStore';
 import type { StorageSource } from '../../ports/storageSource';
 import type { FromWorker, Port, RemoteCall, ToWorker } from './threadMessages';
@@ -80,7 +80,7 @@ export class ThreadHost {
     }
   }
 
-  private lend(request: { scopes?: string[] }): Promise<LentCredential> {
+  private lend(request: LendRequest): Promise<LentCredential> {
     if (isPortable(this.source) && this.source.lend) return this.source.lend(request);
     return Promise.reject(new SourceError('UNSUPPORTED', `The ${this.source.scheme} source has no credential to lend.`));
   }

@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { DestinationSpec } from '../../domain/destinationSpec';
 import type { WireError } from '../../domain/errorWire';
-import type { SourceRecipe } from '../../ports/portableSource';
+import type { LendRequest, SourceRecipe } from '../../ports/portableSource';
 import type { ByteRange, ObjectInfo } from '../../ports/storageSource';
 import type { TransferEvent, TransferProgress, TransferRequest, TransferResult } from '../types';
 
@@ -33,7 +33,7 @@ export type RemoteCall =
   | { method: 'list'; args: [container: string, options?: { prefix?: string; pageSize?: number; token?: string }] }
   | { method: 'listContainers'; args: [] }
   | { method: 'resolve'; args: [ref: string] }
-  | { method: 'lend'; args: [request: { scopes?: string[] }] };
+  | { method: 'lend'; args: [request: LendRequest] };
 
 export type FromWorker =
   | ({ kind: 'call'; call: number } & RemoteCall)
