@@ -21,9 +21,10 @@ export interface ThreadParts {
 export type RunWithSpec = (request: Omit<TransferRequest, 'destination' | 'source'>, parts: ThreadParts) => Promise<TransferResult>;
 
 /**
- * Runs the one transfer a worker thread was started for: its secrets are the starting thread's
- * (RemoteSource), and its source too unless the root opens it from its recipe; its progress and events go back as they happen, a `cancel` message
- * aborts it, and it ends with exactly one `done` or `failed`.
+ * Runs one transfer a worker thread was sent, over the job's own port: its secrets are the
+ * starting thread's (RemoteSource), and its source too unless the root opens it from its recipe;
+ * its progress and events go back as they happen, a `cancel` message (or the port closing) aborts
+ * it, and it ends with exactly one `done` or `failed`.
  */
 export async function runThreadJob(port: Port<FromWorker, ToWorker>, data: ThreadJobData, run: RunWithSpec): Promise<void> {
   const source = new RemoteSource(port, data.source);

@@ -67,11 +67,11 @@ export class TransferThreads {
         signal?.removeEventListener('abort', onAbort);
         host.close();
         port1.close();
-        member.jobs.delete(died);
+        member.jobs.delete(failJob);
         if (member.jobs.size === 0) this.rest(member);
         outcome();
       };
-      const died = (error: TransferError): void => settle(() => reject(error));
+      const failJob = (error: TransferError): void => settle(() => reject(error));
       const onAbort = (): void => port.postMessage({ kind: 'cancel' });
       // A callback that throws fails the transfer, as it would throw into the engine in-process;
       // here it would otherwise throw out of a message handler and take the process with it.
@@ -97,7 +97,7 @@ export class TransferThreads {
             return settle(() => reject(fromWire(message.error)));
         }
       });
-      member.jobs.add(died);
+      member.jobs.add(failJob);
       clearTimeout(member.idle);
       member.worker.ref();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -126,7 +126,7 @@ export class TransferThreads {
     const fail = (what: string, cause?: Error): void => {
       const i = this.members.indexOf(member);
       if (i >= 0) this.members.splice(i, 1);
-      for (const job of [...member.jobs]) job(died(what, cause));
+      for (const failJob of [...member.jobs]) failJob(workerDied(what, cause));
     };
     member.worker.once('error', (e) => fail(`failed: ${e.message}`, e));
     member.worker.once('exit', (code) => fail(`stopped (exit code ${code}) before the transfer ended`));
@@ -166,7 +166,7 @@ function recipeOf(source: StorageSource): { recipe?: SourceRecipe } {
   return recipe ? { recipe } : {};
 }
 
-function died(what: string, cause?: Error): TransferError {
+function workerDied(what: string, cause?: Error): TransferError {
   return new TransferError('INTERNAL', `The transfer's worker thread ${what}.`, {
     hint: 'Retry the transfer; if it happens again, report it with the request ID (the log has the detail).',
     retryable: true,
