@@ -113,8 +113,8 @@ describe('transfers in a worker thread', function () {
     assert.equal(sha(await readFile(join(folder, 'big.bin'))), sha(body));
     assert.deepEqual(await readdir(folder), ['big.bin'], 'no temporary file is left');
     assert.deepEqual(events.map((e) => e.type).filter((t) => t !== 'connections'), ['started', 'verified', 'renamed']);
-    const started = events[0] as Extract<TransferEvent, { type: 'started' }>;
-    assert.ok(started.object.lastModified instanceof Date, 'dates survive the thread boundary');
+    const first = events[0] as Extract<TransferEvent, { type: 'started' }>;
+    assert.ok(first.object.lastModified instanceof Date, 'dates survive the thread boundary');
     assert.ok(progress.length > 1 && progress.at(-1)!.bytes === body.length, `progress ends at every byte (${progress.length} reports)`);
     assert.equal(local.reads, 0, 'a portable source is read by the worker itself, not through this thread');
   });

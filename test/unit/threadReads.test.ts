@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { MessageChannel } from 'node:worker_threads';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -49,9 +48,9 @@ function countingSource(size: number): StorageSource & { produced: number; destr
 const noSecrets: SecretStore = { resolve: async () => 'value' };
 
 /** ThreadHost on one end of a MessageChannel, RemoteSource on the other: the two threads' halves, in one. */
-function pair(source: StorageSource): { remote: RemoteSource; close: () => void } {
+function pair(source: StorageSource, secrets: SecretStore = noSecrets): { remote: RemoteSource; close: () => void } {
   const { port1, port2 } = new MessageChannel();
-  const host = new ThreadHost(port1 as unknown as Port<ToWorker, FromWorker>, source, noSecrets);
+  const host = new ThreadHost(port1 as unknown as Port<ToWorker, FromWorker>, source, secrets);
   port1.on('message', (m: FromWorker) => host.handle(m));
   const remote = new RemoteSource(port2 as unknown as Port<FromWorker, ToWorker>, { scheme: source.scheme, parallelReads: source.parallelReads });
   port2.on('message', (m: ToWorker) => remote.handle(m));
@@ -129,19 +128,13 @@ describe('reads across the thread boundary', () => {
   it('stat and secrets are answered by this thread, dates and errors intact', async () => {
     const source = countingSource(0);
     const failing: SecretStore = { resolve: async (ref) => { throw new SourceError('ACCESS_DENIED', `no ${ref}`, { hint: 'h' }); } };
-    const { port1, port2 } = new MessageChannel();
-    const host = new ThreadHost(port1 as unknown as Port<ToWorker, FromWorker>, source, failing);
-    port1.on('message', (m: FromWorker) => host.handle(m));
-    const remote = new RemoteSource(port2 as unknown as Port<FromWorker, ToWorker>, { scheme: 'test', parallelReads: 2 });
-    port2.on('message', (m: ToWorker) => remote.handle(m));
+    const { remote, close } = pair(source, failing);
     try {
       const info = await remote.stat('c', 'k');
       assert.ok(info.lastModified instanceof Date);
       await assert.rejects(remote.secrets.resolve('env:X'), (e: unknown) => e instanceof SourceError && e.code === 'ACCESS_DENIED' && e.hint === 'h');
     } finally {
-      port1.close();
-      port2.close();
-      await once(port2, 'close').catch(() => undefined);
+      close();
     }
   });
 });

@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { DestinationSpec } from '../../domain/destinationSpec';
 import type { WireError } from '../../domain/errorWire';
 import type { LendRequest, SourceRecipe } from '../../ports/portableSource';
-import type { ByteRange, ObjectInfo } from '../../ports/storageSource';
+import type { ByteRange, ListOptions, ObjectInfo } from '../../ports/storageSource';
 import type { TransferEvent, TransferProgress, TransferRequest, TransferResult } from '../types';
 
 /**
@@ -30,7 +30,7 @@ export type ThreadRequest = Omit<TransferRequest, 'source' | 'destination' | 'si
 /** Calls the worker makes on the source and the secret store of the thread that started it. */
 export type RemoteCall =
   | { method: 'stat'; args: [container: string, key: string] }
-  | { method: 'list'; args: [container: string, options?: { prefix?: string; pageSize?: number; token?: string }] }
+  | { method: 'list'; args: [container: string, options?: ListOptions] }
   | { method: 'listContainers'; args: [] }
   | { method: 'resolve'; args: [ref: string] }
   | { method: 'lend'; args: [request: LendRequest] };
