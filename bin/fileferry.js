@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=1 --no-concurrent-array-buffer-sweeping
+#!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=1 --no-concurrent-array-buffer-sweeping --expose-gc
 'use strict';
 // Runs the compiled CLI from dist/, building it first in a checkout where it is missing or stale.
 try {

@@ -1,6 +1,7 @@
 import { finished, type Readable } from 'node:stream';
 import { SourceError, cancelled } from '../domain/errors';
 import type { ObjectInfo, StorageSource } from '../ports/storageSource';
+import { countRead } from './youngGarbage';
 
 export interface RangedReadOptions {
   partSize: number;
@@ -59,6 +60,7 @@ export async function* readRanges(
         const chunk = await head.take();
         if (chunk === undefined) break;
         consumed += chunk.length;
+        countRead(chunk.length);
         launch();
         yield chunk;
       }
