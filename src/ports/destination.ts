@@ -68,7 +68,23 @@ export function canHashRemotely(session: DestinationSession): session is Destina
 export interface Destination {
   /** A safe description for logs and cards: protocol, user, host, port. Never a secret. */
   readonly label: string;
-  connect(signal?: AbortSignal): Promise<DestinationSession>;
+  connect(signal?: AbortSignal, options?: ConnectOptions): Promise<DestinationSession>;
+}
+
+/** What a transfer may ask of a new connection beyond the default; destinations ignore what they lack. */
+export interface ConnectOptions {
+  /**
+   * Further channels to open together with the first one, for stripes (RangeWriter.openLane then
+   * takes them). Opening a channel costs round trips of its own (four for SFTP); opened alongside
+   * the first, a lane is ready when the connection is, instead of that many round trips later.
+   */
+  lanes?: number;
+  /**
+   * Called once when the server has accepted the login, before the connection's channels open:
+   * the moment a striped transfer can start its other connections without one of them taking
+   * the first one's place on a server that limits logins. Must not throw.
+   */
+  onAuthenticated?: () => void;
 }
 
 /** Optional ability: the folder a login starts in, so `/~/` paths can be resolved (curl's convention). */

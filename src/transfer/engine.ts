@@ -131,10 +131,20 @@ export async function runTransfer(request: TransferRequest): Promise<TransferRes
       let pending: PendingConnections | undefined;
       try {
         if (signal?.aborted) throw cancelled();
-        session ??= await request.destination.connect(signal);
-        // Only once the first connection is in: a server that takes one at a time must not give
-        // its slot to an extra one.
-        if (!digests && striping.wanted && pinned.size >= tuning.stripedMinSize && canWriteRanges(session)) pending = striping.begin(session);
+        const stripes = !digests && striping.wanted && pinned.size >= tuning.stripedMinSize;
+        // The extra connections start once the first one's login is accepted (where the
+        // destination says when), while its channels open: not before, so a server that takes
+        // one login at a time does not give its slot to an extra one.
+        const early = stripes ? { ...striping.connectOptions, onAuthenticated: () => void (pending ??= striping.begin()) } : undefined;
+        session ??= await request.destination.connect(signal, early);
+        if (stripes && canWriteRanges(session)) {
+          pending ??= striping.begin();
+          striping.addFirst(pending, session);
+        } else if (pending) {
+          // Begun early for a session that turns out not to write ranges.
+          await striping.discard(pending);
+          pending = undefined;
+        }
         if (!prepared) {
           await prepareDestination(session, finalPath, request.overwrite, signal);
           prepared = true;

@@ -1,5 +1,5 @@
 import { FerryError, cancelled, type ErrorCode } from '../domain/errors';
-import type { Destination, DestinationSession } from '../ports/destination';
+import type { ConnectOptions, Destination, DestinationSession } from '../ports/destination';
 import { canWriteRanges } from '../ports/rangeWriter';
 import type { TransferEvent } from './types';
 
@@ -15,7 +15,7 @@ export interface PendingConnections {
   extras: Promise<PromiseSettledResult<Opened>[]>;
   /** Each extra connection, and then its channels, as it opens (never rejects; [] for a failure). */
   joining: Promise<DestinationSession[]>[];
-  /** The first connection's further channels. */
+  /** The first connection's further channels (none until `addFirst`). */
   firstLanes: Promise<DestinationSession[]>;
 }
 
@@ -44,6 +44,11 @@ export class StripedConnections {
     this.planned = this.requested;
   }
 
+  /** For every connection of a striped attempt: its further channels open together with it. */
+  get connectOptions(): ConnectOptions {
+    return { lanes: this.channelsPerConnection - 1 };
+  }
+
   /** Whether more than one connection is still worth trying. */
   get wanted(): boolean {
     return this.planned > 1;
@@ -51,12 +56,13 @@ export class StripedConnections {
 
   /**
    * Starts opening the connections beyond the attempt's first, at once and while the first one
-   * prepares the folder (each is several round trips), and each connection's further channels as
-   * soon as it is in, the first's included. Hand the result to `accept` or `discard`.
+   * opens its channels and prepares the folder (each is several round trips), each with its
+   * further channels. Give it the first connection with `addFirst`; hand the result to `accept`
+   * or `discard`.
    */
-  begin(first: DestinationSession): PendingConnections {
+  begin(): PendingConnections {
     const each = Array.from({ length: this.planned - 1 }, async (): Promise<Opened> => {
-      const session = await this.destination.connect(this.signal);
+      const session = await this.destination.connect(this.signal, this.connectOptions);
       return { session, lanes: this.lanes(session) };
     });
     // Each extra joins the stripes on its own (one slow handshake holds up no other); `extras`
@@ -65,7 +71,12 @@ export class StripedConnections {
       p.then((o) => (canWriteRanges(o.session) ? [o.session] : []), () => []),
       p.then((o) => (canWriteRanges(o.session) ? o.lanes : []), () => []),
     ]);
-    return { extras: Promise.allSettled(each), joining, firstLanes: this.lanes(first) };
+    return { extras: Promise.allSettled(each), joining, firstLanes: Promise.resolve([]) };
+  }
+
+  /** The first connection is in: its further channels join the stripes with it. */
+  addFirst(pending: PendingConnections, first: DestinationSession): void {
+    pending.firstLanes = this.lanes(first);
   }
 
   /**

@@ -7,7 +7,8 @@ import { main } from '../../src/cli/main';
 import { SftpDestination, type SftpDestinationOptions } from '../../src/adapters/destination/sftpDestination';
 import { LocalSource } from '../../src/adapters/source/localSource';
 import { DestinationError, FerryError } from '../../src/domain/errors';
-import type { Destination, DestinationSession, WriteOptions } from '../../src/ports/destination';
+import { Client, utils } from 'ssh2';
+import type { ConnectOptions, Destination, DestinationSession, WriteOptions } from '../../src/ports/destination';
 import { canWriteRanges } from '../../src/ports/rangeWriter';
 import { runTransfer } from '../../src/transfer/engine';
 import { RangeSet } from '../../src/transfer/rangeSet';
@@ -60,8 +61,8 @@ class Recorder implements Destination {
     this.gate = { count, open, release };
   }
 
-  async connect(signal?: AbortSignal): Promise<DestinationSession> {
-    const session = await this.inner.connect(signal);
+  async connect(signal?: AbortSignal, options?: ConnectOptions): Promise<DestinationSession> {
+    const session = await this.inner.connect(signal, options);
     this.sessions++;
     return this.wrap(session);
   }
@@ -188,6 +189,64 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
       assert.equal(recorder.sessions, 4);
       assert.equal(recorder.lanes, 4, 'each connection opened a second SSH channel');
       assert.equal(recorder.writers.size, 8, 'stripes went over all eight channels');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a connection's further channels are asked for with it, and openLane then takes them", async () => {
+    // Counts SFTP channel requests: a lane asked for with the connection costs no round trips of
+    // its own once the connection is in (four for SFTP when opened after it).
+    const sftpCall = Client.prototype.sftp;
+    let asked = 0;
+    Client.prototype.sftp = function (this: Client, ...args: Parameters<Client['sftp']>) {
+      asked++;
+      return sftpCall.apply(this, args);
+    } as Client['sftp'];
+    const dir = folder();
+    const user = ensureTestUser();
+    await mkdir(dir);
+    await chown(dir, user.uid, user.gid);
+    let session: DestinationSession | undefined;
+    try {
+      const askedAtLogin: number[] = [];
+      session = await sftp(sshd.port).connect(undefined, { lanes: 1, onAuthenticated: () => void askedAtLogin.push(asked) });
+      assert.deepEqual(askedAtLogin, [0], 'told of the accepted login once, before any channel was asked for');
+      assert.equal(asked, 2, 'the first channel and the lane were asked for before connect returned');
+      assert.ok(canWriteRanges(session) && session.openLane);
+      const lane = await session.openLane();
+      assert.equal(asked, 2, 'openLane took the channel already open');
+      const more = await session.openLane();
+      assert.equal(asked, 3, 'beyond those, a lane is asked for when it is wanted');
+      const path = `${dir}/lanes.bin`;
+      await lane.writeRange(path, (async function* () { yield body.subarray(0, MiB); })(), { offset: 0 });
+      await more.writeRange(path, (async function* () { yield body.subarray(MiB, 2 * MiB); })(), { offset: MiB });
+      await lane.endRanges(path);
+      await more.endRanges(path);
+      assert.ok((await readFile(path)).equals(body.subarray(0, 2 * MiB)), 'both lanes wrote their ranges');
+      await Promise.all([lane.close(), more.close()]);
+    } finally {
+      Client.prototype.sftp = sftpCall;
+      await session?.close();
+    }
+  });
+
+  it('a login the server refuses is never reported as accepted, so no extra connection starts', async () => {
+    // A key the server does not know (sshd's authorized_keys holds only the test user's).
+    const { private: privateKey } = utils.generateKeyPairSync('ed25519');
+    let told = 0;
+    const error = await sftp(sshd.port, { privateKey }).connect(undefined, { lanes: 1, onAuthenticated: () => void told++ }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof FerryError && error.code === 'AUTH_FAILED', String(error));
+    assert.equal(told, 0);
+    // And the engine opens no other connection for it: one login was tried, not four.
+    const proxy = await FaultProxy.start(sshd.port);
+    try {
+      const attempt = runTransfer(request(sftp(proxy.port, { privateKey }), `${folder()}/big.bin`, { connections: 4 }));
+      await assert.rejects(attempt, (e: unknown) => e instanceof FerryError && e.code === 'AUTH_FAILED');
+      assert.equal(proxy.connections, 1);
     } finally {
       await proxy.close();
     }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { destinationLabel, type DestinationSpec, type FtpSpec, type SftpSpec } from '../../domain/destinationSpec';
 import { ConfigError } from '../../domain/errors';
 import type { SecretRef } from '../../domain/secretRef';
-import type { Destination, DestinationSession } from '../../ports/destination';
+import type { ConnectOptions, Destination, DestinationSession } from '../../ports/destination';
 import type { DestinationFactory, OpenDestinationOptions, PresentedHostKey } from '../../ports/destinationFactory';
 import type { SecretStore } from '../../ports/secretStore';
 import { LocalDestination } from './localDestination';
@@ -28,9 +28,9 @@ export const destinationFactory: DestinationFactory = {
     const label = destinationLabel(spec);
     return {
       label,
-      async connect(signal?: AbortSignal): Promise<DestinationSession> {
+      async connect(signal?: AbortSignal, connectOptions?: ConnectOptions): Promise<DestinationSession> {
         const concrete = spec.protocol === 'sftp' ? await sftp(spec, options, signal) : await ftp(spec, options.secrets, signal);
-        return concrete.connect(signal);
+        return concrete.connect(signal, connectOptions);
       },
     };
   },

@@ -16,6 +16,10 @@ export interface SftpConnectOptions {
   keepaliveIntervalMs: number;
   idleTimeoutMs: number;
   label: string;
+  /** Further SFTP channels to open together with the first (see ConnectOptions.lanes). */
+  lanes?: number;
+  /** See ConnectOptions.onAuthenticated. */
+  onAuthenticated?: () => void;
 }
 
 /** Without limits@openssh.com, writes stay at the 32 KiB every SFTP server must accept. */
@@ -41,6 +45,8 @@ export class SftpConnection {
     private readonly label: string,
     /** Set on a further SFTP channel of a connection another SftpConnection owns. */
     private readonly owner?: SftpConnection,
+    /** Channels opened together with this one, for `openChannel` to hand out (never reject). */
+    private readonly spares: Promise<SFTPWrapper | Error>[] = [],
   ) {
     const onGone = (cause?: unknown): void => {
       if (!this.lost && !this.closing) this.lost = connectionClosed(label, cause);
@@ -72,14 +78,14 @@ export class SftpConnection {
       const onAbort = (): void => giveUp(cancelled('Opening another SFTP channel'));
       const timer = setTimeout(() => giveUp(stalled(this.label, 'Opening another SFTP channel', idleTimeoutMs)), idleTimeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.client.sftp((error, sftp) => {
+      void (this.spares.shift() ?? requestChannel(this.client)).then((opened) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         // Given up on (timed out or cancelled): a channel that opens after all is closed at once.
-        if (late) return void (error ? undefined : sftp.end());
-        if (error) return reject(mapConnectError(error, { label: this.label, username: '' }));
-        quietAfterHandshake(this.client, sftp);
-        resolve(new SftpConnection(this.client, sftp, this.socket, this.maxWrite, this.label, this));
+        if (late) return void (opened instanceof Error ? undefined : opened.end());
+        if (opened instanceof Error) return reject(this.lost ?? mapConnectError(opened, { label: this.label, username: '' }));
+        quietAfterHandshake(this.client, opened);
+        resolve(new SftpConnection(this.client, opened, this.socket, this.maxWrite, this.label, this));
       });
     });
   }
@@ -167,15 +173,24 @@ export async function openSftpConnection(options: SftpConnectOptions, signal?: A
     client.on('error', (e) => finish(hostKeyError ?? mapConnectError(e, context)));
     client.on('close', () => finish(hostKeyError ?? connectionClosed(label)));
     client.on('ready', () => {
+      try {
+        options.onAuthenticated?.();
+      } catch {
+        // Documented as never throwing; a bug there must not take this connection down.
+      }
       timer = setTimeout(() => finish(stalled(label, 'Opening the SFTP channel', options.idleTimeoutMs)), options.idleTimeoutMs);
+      let spares: Promise<SFTPWrapper | Error>[] = [];
       client.sftp((error, sftp) => {
         if (error) return finish(mapConnectError(error, context));
         const limits = sftp as unknown as { _maxWriteLen?: number; maxOpenHandles?: number };
         // ssh2 sets maxOpenHandles only once the server has answered limits@openssh.com.
         const maxWrite = limits.maxOpenHandles !== undefined && (limits._maxWriteLen ?? 0) > 0 ? limits._maxWriteLen! : FALLBACK_MAX_WRITE;
         quietAfterHandshake(client, sftp);
-        finish(undefined, new SftpConnection(client, sftp, socket, maxWrite, label));
+        finish(undefined, new SftpConnection(client, sftp, socket, maxWrite, label, undefined, spares));
       });
+      // Asked for right after the first channel, so they open alongside it; after it, so a server
+      // that allows one channel per connection (MaxSessions 1) gives that one to the first.
+      spares = Array.from({ length: Math.max(0, options.lanes ?? 0) }, () => requestChannel(client));
     });
 
     const preferred = HOST_KEY_ALGORITHMS.filter((a) => check.preferredAlgorithms?.includes(a))
@@ -230,6 +245,11 @@ function authMethods(options: SftpConnectOptions): ('password' | 'publickey')[] 
  * on, ssh2 formats a debug line for every packet (about 40,000 per GiB sent). The fields are
  * ssh2's own; if a later version renames them this does nothing and only costs that speed.
  */
+/** Asks for one more SFTP channel on `client`: the channel, or the error it failed with. */
+function requestChannel(client: Client): Promise<SFTPWrapper | Error> {
+  return new Promise((resolve) => client.sftp((error, sftp) => resolve(error ?? sftp)));
+}
+
 function quietAfterHandshake(client: Client, sftp: SFTPWrapper): void {
   const protocol = (client as unknown as { _protocol?: { _debug?: unknown } })._protocol;
   if (protocol && '_debug' in protocol) protocol._debug = undefined;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../domain/errors';
-import type { Destination, DestinationSession } from '../../ports/destination';
+import type { ConnectOptions, Destination, DestinationSession } from '../../ports/destination';
 import { openSftpConnection } from './sftpConnection';
 import { HostKeyGuard, type HostKeyPolicy } from './sftpHostKeyPolicy';
 import { SftpHashingSession } from './sftpRemoteHash';
@@ -72,7 +72,7 @@ export class SftpDestination implements Destination {
     this.guard = new HostKeyGuard(options.hostKey, host, this.port);
   }
 
-  async connect(signal?: AbortSignal): Promise<DestinationSession> {
+  async connect(signal?: AbortSignal, connectOptions?: ConnectOptions): Promise<DestinationSession> {
     const o = this.options;
     const idleTimeoutMs = o.idleTimeoutMs ?? 60_000;
     const connection = await openSftpConnection(
@@ -87,6 +87,8 @@ export class SftpDestination implements Destination {
         keepaliveIntervalMs: o.keepaliveIntervalMs ?? 10_000,
         idleTimeoutMs,
         label: this.label,
+        lanes: connectOptions?.lanes ?? 0,
+        ...(connectOptions?.onAuthenticated ? { onAuthenticated: connectOptions.onAuthenticated } : {}),
       },
       signal,
     );
