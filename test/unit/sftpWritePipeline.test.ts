@@ -94,6 +94,21 @@ describe('WritePipeline', () => {
     assert.deepEqual(acks, [...acks].sort((a, b) => a - b));
   });
 
+  it('sends a chunk that holds whole writes from views of itself, copying only the rest', async () => {
+    const writer = new ScriptedWriter();
+    const views: boolean[] = [];
+    const write = writer.write.bind(writer);
+    const stripe = randomBytes(3 * 1000 + 10);
+    writer.write = (buffer, length, position, done) => {
+      views.push(buffer.buffer === stripe.buffer);
+      write(buffer, length, position, done);
+    };
+    await new WritePipeline(writer, 0, options()).run((async function* () { yield stripe; })());
+    assert.ok(writer.disk.subarray(0, stripe.length).equals(stripe));
+    assert.deepEqual(writer.lengths, [1000, 1000, 1000, 10]);
+    assert.deepEqual(views, [true, true, true, false], 'three writes straight from the stripe, the tail from a buffer of ours');
+  });
+
   it('writes from the offset and reports acknowledgements relative to it', async () => {
     const writer = new ScriptedWriter();
     const body = randomBytes(5000);

@@ -28,13 +28,17 @@ interface Pending {
   length: number;
   /** Sent while more than one write could be in flight. */
   concurrent: boolean;
+  /** A view of the producer's chunk (not one of ours to reuse). */
+  borrowed?: boolean;
 }
 
 /**
  * Streams an async iterable to positioned writes with up to `maxInFlight` requests outstanding
  * (one at a time is what makes SFTP slow over any latency). Incoming chunks of any size are
  * copied into reused buffers of exactly `maxWrite` bytes, so the server gets full-size writes
- * whatever the producer yields, and memory stays at about `maxInFlight + 1` buffers.
+ * whatever the producer yields, and memory stays at about `maxInFlight + 1` buffers. A chunk that
+ * holds whole writes (a stripe) is sent from views of itself instead, without a copy: a producer
+ * must leave the chunks it yields unchanged until `run` settles.
  *
  * Some servers answer concurrent writes with a bare FAILURE; when that happens the failed writes
  * are sent again one at a time and the pipeline stays serial (`onSerialized`). A write that fails
@@ -78,6 +82,13 @@ export class WritePipeline {
         const chunk = item.value;
         let at = 0;
         while (at < chunk.length) {
+          if (!current && chunk.length - at >= maxWrite) {
+            await this.slot();
+            this.send({ position: this.next, buffer: chunk.subarray(at, at + maxWrite), length: maxWrite, concurrent: false, borrowed: true });
+            this.next += maxWrite;
+            at += maxWrite;
+            continue;
+          }
           current ??= this.spare.pop() ?? Buffer.allocUnsafe(maxWrite);
           const take = Math.min(maxWrite - fill, chunk.length - at);
           chunk.copy(current, fill, at, at + take);
@@ -191,7 +202,7 @@ export class WritePipeline {
       const at = this.retry.findIndex((p) => p.position > pending.position);
       this.retry.splice(at === -1 ? this.retry.length : at, 0, pending);
     } else {
-      this.spare.push(pending.buffer);
+      if (!pending.borrowed) this.spare.push(pending.buffer);
       this.lastProgress = performance.now();
       this.report();
     }
