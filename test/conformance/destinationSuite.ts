@@ -227,7 +227,7 @@ export function destinationConformance(name: string, fixture: () => DestinationF
       for (const fraction of [0.1, 0.5, 0.9]) {
         it(`resumes after the connection is cut at ${fraction * 100}% and the SHA-256 still covers every byte`, async () => {
           // Large enough that even the 10% cut comes after the first acknowledged write: SFTP keeps
-          // 16 writes of 255 KiB in flight, so a cut inside the first ~4.3 MiB may come before any
+          // 12 writes of 255 KiB in flight, so a cut inside the first ~3.3 MiB may come before any
           // acknowledgement, and restarting from byte 0 is then right (seen as a flaky failure).
           const body = randomBytes(48 * 1024 * 1024 + 333);
           await seed('big.bin', body);

@@ -5,7 +5,7 @@ import { HostKeyGuard, type HostKeyPolicy } from './sftpHostKeyPolicy';
 import { SftpHashingSession } from './sftpRemoteHash';
 import { SftpSession } from './sftpSession';
 
-const DEFAULT_IN_FLIGHT = 16;
+const DEFAULT_IN_FLIGHT = 12;
 
 export type { HostKeyPolicy } from './sftpHostKeyPolicy';
 
@@ -29,8 +29,11 @@ export interface SftpDestinationOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * Write requests in flight at once. Default 16: 4 MiB at OpenSSH's 255 KiB max-write, twice the
-   * 2 MiB channel window sshd grants, so more would only wait in memory (32 measured no faster).
+   * Write requests in flight at once. Default 12: 3 MiB at OpenSSH's 255 KiB max-write, half
+   * again the 2 MiB channel window sshd grants, enough to keep the window full while answers come
+   * back; beyond that requests wait in memory as copies (32 measured no faster than 16; 12 kept
+   * 16's rate on loopback and at 50 ms round trip with 3-5 MiB less peak RSS, 8 was 3% slower at
+   * 50 ms; bench:compare and the bench's delay proxy, 2026-12-04).
    */
   maxInFlight?: number;
   /** Offer `remoteSha256` by running `sha256sum` over SSH exec (needs a shell account). Default false. */
