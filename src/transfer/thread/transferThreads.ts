@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { fromWire } from '../../domain/errorWire';
 import { SecretsError, TransferError } from '../../domain/errors';
@@ -10,6 +9,7 @@ import type { StorageSource } from '../../ports/storageSource';
 import type { TransferRequest, TransferResult } from '../types';
 import { ThreadHost } from './threadHost';
 import type { FromWorker, JobMessage, Port, ThreadJobData, ToWorker } from './threadMessages';
+import { coresAllowed } from './coresAllowed';
 
 /** Starts a transfer worker thread (the root knows where the worker's code is). */
 export type SpawnTransferWorker = () => Worker;
@@ -30,10 +30,11 @@ const IDLE_MS = 60_000;
 
 /**
  * Runs transfers in worker threads, so hashing, encryption and the destination's protocol never
- * hold up this thread (the bot's turns, /healthz). At most `size` workers (one per core by
- * default), each running several transfers: one isolate per core, not per transfer, since every
- * isolate lets its own tens of MiB of dead buffers wait for a collection. A job goes to the worker
- * with the fewest; an idle worker does not keep the process alive.
+ * hold up this thread (the bot's turns, /healthz). At most `size` workers (by default one per
+ * core this process may use, see coresAllowed), each running several transfers: one isolate per
+ * core, not per transfer, since every isolate lets its own tens of MiB of dead buffers wait for a
+ * collection. A job goes to the worker with the fewest; an idle worker does not keep the process
+ * alive.
  *
  * Each transfer talks over its own MessageChannel: a portable source is opened by the worker from
  * its recipe (its credential lent from here), any other is read through this thread; the secrets
@@ -47,7 +48,7 @@ export class TransferThreads {
 
   constructor(
     private readonly spawn: SpawnTransferWorker,
-    private readonly size = availableParallelism(),
+    private readonly size = coresAllowed(),
   ) {}
 
   run(transfer: ThreadedTransfer): Promise<TransferResult> {
