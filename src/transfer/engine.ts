@@ -45,8 +45,8 @@ export const DEFAULT_TUNING: TransferTuning = {
 
 /**
  * Connections per transfer for destinations that write at offsets (SFTP). One by default: striping
- * pays only over distance (4 connections: 2.7x and 3.1x `sftp put` at 50 and 100 ms round trip),
- * and costs CPU and 70-130 MiB more peak RSS (bench, 2026-12-03). `--connections 4`, or
+ * pays only over distance (4 connections: 2.6x and 3.3x `sftp put` at 50 and 100 ms round trip
+ * on 256 MiB), and costs CPU and 70-115 MiB more peak RSS (bench, 2026-12-04). `--connections 4`, or
  * `connections` on a saved destination, turns it on.
  */
 export const DEFAULT_CONNECTIONS = 1;
