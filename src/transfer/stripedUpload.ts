@@ -84,8 +84,9 @@ export async function uploadStriped(o: StripedUploadOptions): Promise<void> {
   /**
    * Stripe buffers, reused: the source's chunks are copied in as they arrive and die young. Held
    * as they were for a stripe's whole write, they outlived several scavenges, reached V8's old
-   * generation and were freed only by full GCs (a third of the client's CPU at 4 connections).
-   * Each stripe then goes out from its buffer without another copy (see WritePipeline).
+   * generation and were freed only by full GCs (4 connections over 50 ms, 256 MiB: client CPU
+   * 1.6-1.9 s before, 1.3-1.4 s after). Each stripe then goes out from its buffer without another
+   * copy (see WritePipeline).
    */
   const pool: Buffer[] = [];
   const release = (store: StripeStore): void => {

@@ -240,16 +240,16 @@ function authMethods(options: SftpConnectOptions): ('password' | 'publickey')[] 
   return [...(options.password !== undefined ? ['password' as const] : []), ...(options.privateKey !== undefined ? ['publickey' as const] : [])];
 }
 
-/**
- * Stops ssh2's debug output once the handshake, the only part HandshakeLog reads, is over: left
- * on, ssh2 formats a debug line for every packet (about 40,000 per GiB sent). The fields are
- * ssh2's own; if a later version renames them this does nothing and only costs that speed.
- */
 /** Asks for one more SFTP channel on `client`: the channel, or the error it failed with. */
 function requestChannel(client: Client): Promise<SFTPWrapper | Error> {
   return new Promise((resolve) => client.sftp((error, sftp) => resolve(error ?? sftp)));
 }
 
+/**
+ * Stops ssh2's debug output once the handshake, the only part HandshakeLog reads, is over: left
+ * on, ssh2 formats a debug line for every packet (about 40,000 per GiB sent). The fields are
+ * ssh2's own; if a later version renames them this does nothing and only costs that speed.
+ */
 function quietAfterHandshake(client: Client, sftp: SFTPWrapper): void {
   const protocol = (client as unknown as { _protocol?: { _debug?: unknown } })._protocol;
   if (protocol && '_debug' in protocol) protocol._debug = undefined;

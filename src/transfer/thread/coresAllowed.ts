@@ -26,8 +26,9 @@ export function coresAllowed(read: ReadSystemFile = readSystemFile, available = 
 }
 
 function cgroupQuota(read: ReadSystemFile): number | undefined {
-  const own = (controller: string): string[] => {
-    const line = read('/proc/self/cgroup')?.split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller) || (controller === '' && l.startsWith('0::')));
+  // /proc/self/cgroup lines are `id:controllers:path`; cgroup v2's is `0::path`.
+  const own = (controllers: string): string[] => {
+    const line = read('/proc/self/cgroup')?.split('\n').find((l) => l.split(':')[1]?.split(',').includes(controllers));
     const path = line?.split(':').slice(2).join(':').trim();
     return path && path !== '/' ? [path] : [];
   };
