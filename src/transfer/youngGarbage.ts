@@ -6,7 +6,7 @@
  * (the source's socket reads, ssh2's SFTP request and SSH packet, FTP's socket writes). V8 frees
  * them only when a scavenge finds their small heap objects dead, and on its own it scavenges for
  * them only after about 30 MiB of such memory has piled up ("external memory pressure" in
- * `node --trace-gc`): a third of the CLI's peak RSS was dead transfer buffers. A scavenge of this
+ * `node --trace-gc`), and the process's peak RSS holds that pile. A scavenge of this
  * young generation (1 MiB semi-spaces) takes about a millisecond. Measured with
  * `npm run bench:compare -- ffcli 'ffcli@--expose-gc'` (1 GiB S3→SFTP, 3 rounds, 2026-12-04):
  * peak RSS 103-107 against 112-116 MiB, client CPU and rate the same within the noise.
