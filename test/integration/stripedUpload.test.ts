@@ -3,11 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chown, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { Client, utils } from 'ssh2';
 import { main } from '../../src/cli/main';
 import { SftpDestination, type SftpDestinationOptions } from '../../src/adapters/destination/sftpDestination';
 import { LocalSource } from '../../src/adapters/source/localSource';
 import { DestinationError, FerryError } from '../../src/domain/errors';
-import { Client, utils } from 'ssh2';
 import type { ConnectOptions, Destination, DestinationSession, WriteOptions } from '../../src/ports/destination';
 import { canWriteRanges } from '../../src/ports/rangeWriter';
 import { runTransfer } from '../../src/transfer/engine';
@@ -235,18 +235,20 @@ describe('striped upload: one file over several SFTP connections (OpenSSH sshd)'
     // A key the server does not know (sshd's authorized_keys holds only the test user's).
     const { private: privateKey } = utils.generateKeyPairSync('ed25519');
     let told = 0;
-    const error = await sftp(sshd.port, { privateKey }).connect(undefined, { lanes: 1, onAuthenticated: () => void told++ }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    assert.ok(error instanceof FerryError && error.code === 'AUTH_FAILED', String(error));
-    assert.equal(told, 0);
-    // And the engine opens no other connection for it: one login was tried, not four.
+    // Through a proxy that counts connections, so the refusal is shown to come from the server.
     const proxy = await FaultProxy.start(sshd.port);
     try {
+      const error = await sftp(proxy.port, { privateKey }).connect(undefined, { lanes: 1, onAuthenticated: () => void told++ }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof FerryError && error.code === 'AUTH_FAILED', String(error));
+      assert.equal(proxy.connections, 1, 'the login reached sshd');
+      assert.equal(told, 0);
+      // And the engine opens no other connection for it: one login was tried, not four.
       const attempt = runTransfer(request(sftp(proxy.port, { privateKey }), `${folder()}/big.bin`, { connections: 4 }));
       await assert.rejects(attempt, (e: unknown) => e instanceof FerryError && e.code === 'AUTH_FAILED');
-      assert.equal(proxy.connections, 1);
+      assert.equal(proxy.connections, 2);
     } finally {
       await proxy.close();
     }

@@ -83,9 +83,7 @@ export class WritePipeline {
         let at = 0;
         while (at < chunk.length) {
           if (!current && chunk.length - at >= maxWrite) {
-            await this.slot();
-            this.send({ position: this.next, buffer: chunk.subarray(at, at + maxWrite), length: maxWrite, concurrent: false, borrowed: true });
-            this.next += maxWrite;
+            await this.sendNext(chunk.subarray(at, at + maxWrite), maxWrite, true);
             at += maxWrite;
             continue;
           }
@@ -95,9 +93,7 @@ export class WritePipeline {
           fill += take;
           at += take;
           if (fill === maxWrite) {
-            await this.slot();
-            this.send({ position: this.next, buffer: current, length: fill, concurrent: false });
-            this.next += fill;
+            await this.sendNext(current, fill);
             current = undefined;
             fill = 0;
           }
@@ -105,11 +101,7 @@ export class WritePipeline {
         if (this.failure) throw this.failure;
       }
       finished = true;
-      if (current && fill > 0) {
-        await this.slot();
-        this.send({ position: this.next, buffer: current, length: fill, concurrent: false });
-        this.next += fill;
-      }
+      if (current && fill > 0) await this.sendNext(current, fill);
       await this.drain();
       const total = this.next - this.offset;
       if (this.reported < total || total === 0) this.options.onAcknowledged?.(total);
@@ -151,6 +143,13 @@ export class WritePipeline {
   private async waitForChange(): Promise<void> {
     // fail() wakes this too, so no race with the failure promise is needed (see run()).
     await new Promise<void>((resolve) => { this.wake = resolve; });
+  }
+
+  /** Sends `length` bytes of `buffer` as the next write once a slot is free; `borrowed`: a view of the producer's chunk. */
+  private async sendNext(buffer: Buffer, length: number, borrowed = false): Promise<void> {
+    await this.slot();
+    this.send({ position: this.next, buffer, length, concurrent: false, ...(borrowed ? { borrowed } : {}) });
+    this.next += length;
   }
 
   /** Resolves when a new write may be sent (failed writes first go out again). */
