@@ -35,8 +35,9 @@ export function openSqliteDatabase(file: string, options: SqliteOpenOptions = {}
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     db = new Database(file);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    const mode = switchToWal(db, busyTimeoutMs);
     if (mode !== 'wal' && file !== ':memory:') {
       throw new StoreError('INVALID_CONFIG', `The database ${file} cannot use SQLite's WAL journal here (it stayed in ${String(mode)} mode).`, {
         hint: 'Put FILEFERRY_DATA_DIR on a local disk: WAL needs shared memory, which network file systems do not give.',
@@ -53,6 +54,25 @@ export function openSqliteDatabase(file: string, options: SqliteOpenOptions = {}
       // The open error is the one to report.
     }
     throw storeErrorFromSqlite(e, file, 'opening it');
+  }
+}
+
+/**
+ * `journal_mode = WAL`, retried on SQLITE_BUSY for up to `timeoutMs`: a connection that reads the
+ * schema and then needs the file to itself to switch the journal gets SQLITE_BUSY at once, without
+ * the busy handler (waiting could deadlock two such connections), when another process opens the
+ * same file at that moment (seen in test/integration/sqliteTwoProcesses.test.ts).
+ */
+function switchToWal(db: SqliteDatabase, timeoutMs: number): unknown {
+  const until = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return db.pragma('journal_mode = WAL', { simple: true });
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= until) throw e;
+      Atomics.wait(pause, 0, 0, 10 + Math.floor(Math.random() * 20));
+    }
   }
 }
 
